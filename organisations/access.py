@@ -1,0 +1,202 @@
+"""The access gate: the one place that answers what a user may see and change.
+
+Every queryset shown to a user starts here. An object outside a user's reach is *absent* (404), never
+"forbidden": `get_visible()` raises `NotFound` for it. Rules (see README, "Behörigheter"):
+
+* Staff are users with at least one active membership in an active unit. Only staff see anything.
+* Organisations and units are a directory every staff member may read.
+* Users and memberships are visible only inside the organisations where the caller has a membership.
+* Only an org_admin of an organisation changes its units, users and memberships.
+* Object-level grants (SIPs and later guarded models) live in django-guardian's direct-foreign-key tables,
+  granted to each unit's group; `objects_with_permission()` reads them from the grant side (see
+  docs/architecture.md for why).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from organisations.errors import Forbidden, NotFound
+from organisations.models import Membership, Organisation, Role, Unit, User
+
+_CACHE_ATTR = "_samverkan_memberships"
+
+
+def memberships(user) -> list[Membership]:
+    """The user's active memberships in active units, loaded once per user object."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        cached = list(
+            Membership.objects.filter(user_id=user.pk, active=True, unit__active=True,
+                                      unit__organisation__active=True)
+            .select_related("unit", "unit__organisation")
+            .order_by("id")
+        )
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget(user) -> None:
+    """Drop the cached memberships after they changed."""
+    if user is not None and hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def is_staff_member(user) -> bool:
+    return bool(memberships(user))
+
+
+def organisation_ids(user) -> set[int]:
+    return {m.unit.organisation_id for m in memberships(user)}
+
+
+def unit_ids(user) -> set[int]:
+    return {m.unit_id for m in memberships(user)}
+
+
+def group_ids(user) -> set[int]:
+    return {m.unit.group_id for m in memberships(user)}
+
+
+def admin_organisation_ids(user) -> set[int]:
+    return {m.unit.organisation_id for m in memberships(user) if m.role == Role.ORG_ADMIN}
+
+
+def has_role(user, role: str, organisation_id: int | None = None) -> bool:
+    return any(
+        m.role == role and (organisation_id is None or m.unit.organisation_id == organisation_id)
+        for m in memberships(user)
+    )
+
+
+def acting_membership(user, *, unit_id: int | None = None, organisation_id: int | None = None):
+    """The membership a user acts from: the chosen unit, else one in the object's organisation, else the first."""
+    mine = memberships(user)
+    if not mine:
+        return None
+    if unit_id is not None:
+        for m in mine:
+            if m.unit_id == unit_id:
+                return m
+    if organisation_id is not None:
+        for m in mine:
+            if m.unit.organisation_id == organisation_id:
+                return m
+    return mine[0]
+
+
+# --- What a user may see ---------------------------------------------------------------------------------
+
+def visible_organisations(user, queryset: models.QuerySet | None = None) -> models.QuerySet:
+    queryset = Organisation.objects.all() if queryset is None else queryset
+    return queryset if is_staff_member(user) else queryset.none()
+
+
+def visible_units(user, queryset: models.QuerySet | None = None) -> models.QuerySet:
+    queryset = Unit.objects.all() if queryset is None else queryset
+    return queryset if is_staff_member(user) else queryset.none()
+
+
+def visible_memberships(user, queryset: models.QuerySet | None = None) -> models.QuerySet:
+    queryset = Membership.objects.all() if queryset is None else queryset
+    orgs = organisation_ids(user)
+    return queryset.filter(unit__organisation_id__in=orgs) if orgs else queryset.none()
+
+
+def visible_users(user, queryset: models.QuerySet | None = None) -> models.QuerySet:
+    """Colleagues: users holding a membership (active or not) in one of the caller's organisations."""
+    queryset = User.objects.all() if queryset is None else queryset
+    orgs = organisation_ids(user)
+    if not orgs:
+        return queryset.none()
+    colleague_ids = Membership.objects.filter(unit__organisation_id__in=orgs).values("user_id")
+    return queryset.filter(pk__in=colleague_ids)
+
+
+def get_visible(queryset: models.QuerySet, pk):
+    """Fetch one object from an already gated queryset; absent and hidden look the same (404)."""
+    try:
+        return queryset.get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise NotFound from None
+
+
+# --- What a user may change ------------------------------------------------------------------------------
+
+def can_administer(user, organisation_id: int) -> bool:
+    return organisation_id in admin_organisation_ids(user)
+
+
+def require_administer(user, organisation_id: int) -> None:
+    if not can_administer(user, organisation_id):
+        raise Forbidden(code="not_org_admin")
+
+
+def user_organisation_ids(target: User) -> set[int]:
+    return set(
+        Membership.objects.filter(user=target).values_list("unit__organisation_id", flat=True).distinct()
+    )
+
+
+def require_administer_user(actor, target: User) -> None:
+    """An org_admin changes a user only when every organisation the user works in is one they administer."""
+    orgs = user_organisation_ids(target)
+    if not orgs or not orgs <= admin_organisation_ids(actor):
+        raise Forbidden(code="not_org_admin")
+
+
+# --- Object grants (django-guardian, direct foreign keys) ------------------------------------------------
+
+@lru_cache(maxsize=256)
+def _permission_id(app_label: str, model: str, codename: str) -> int:
+    content_type = ContentType.objects.get_by_natural_key(app_label, model)
+    return Permission.objects.get(content_type=content_type, codename=codename).pk
+
+
+def objects_with_permission(user, queryset: models.QuerySet, codename: str) -> models.QuerySet:
+    """The objects of `queryset` on which the user, or one of their units' groups, holds `codename`.
+
+    Driven from the grant tables: the union of the user's own grants and their groups' grants (an
+    indexed lookup each), then the objects by primary key. Superusers get no shortcut.
+    """
+    from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
+
+    model = queryset.model
+    if not is_staff_member(user):
+        return queryset.none()
+    permission_id = _permission_id(model._meta.app_label, model._meta.model_name, codename)
+    user_grants = get_user_obj_perms_model(model).objects.filter(
+        user_id=user.pk, permission_id=permission_id
+    ).values("content_object_id")
+    groups = sorted(group_ids(user))
+    group_grants = get_group_obj_perms_model(model).objects.filter(
+        group_id__in=groups, permission_id=permission_id
+    ).values("content_object_id")
+    return queryset.filter(pk__in=user_grants.union(group_grants))
+
+
+def has_object_permission(user, obj, codename: str) -> bool:
+    return objects_with_permission(user, type(obj)._default_manager.filter(pk=obj.pk), codename).exists()
+
+
+def grant(groups: Iterable, obj, codenames: Iterable[str]) -> None:
+    from guardian.shortcuts import assign_perm
+
+    for codename in codenames:
+        for group in groups:
+            assign_perm(codename, group, obj)
+
+
+def revoke(groups: Iterable, obj, codenames: Iterable[str]) -> None:
+    from guardian.shortcuts import remove_perm
+
+    for codename in codenames:
+        for group in groups:
+            remove_perm(codename, group, obj)
