@@ -244,7 +244,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "OrganisationKindEnum": "organisations.models.OrganisationKind",
+        "UnitKindEnum": "organisations.models.UnitKind",
+        "RoleEnum": "organisations.models.Role",
+        "AuditActionEnum": "organisations.models.AuditAction",
+    },
 }
 
 # --- Security -------------------------------------------------------------------------------------------

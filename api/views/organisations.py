@@ -37,6 +37,10 @@ class TokenView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
 
+    def get_authenticate_header(self, request):
+        # Wrong credentials answer 401 with the scheme the token is then used with.
+        return "Token"
+
     @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer}, tags=["auth"])
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)

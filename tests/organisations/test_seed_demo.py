@@ -1,0 +1,28 @@
+import io
+
+import pytest
+from django.core.management import call_command
+
+from organisations.models import Membership, Organisation, Role, Unit, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_is_idempotent_and_covers_every_role(settings):
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    counts = (Organisation.objects.count(), Unit.objects.count(), User.objects.count(), Membership.objects.count())
+    call_command("seed_demo", stdout=io.StringIO())
+    assert counts == (Organisation.objects.count(), Unit.objects.count(), User.objects.count(),
+                      Membership.objects.count())
+    names = set(Organisation.objects.values_list("name", flat=True))
+    assert names == {"Malmö stad", "Region Skåne", "Eskilstuna kommun", "Region Sörmland"}
+    for unit in ("Socialtjänst Innerstaden", "Socialtjänst Norr", "Socialtjänst Söder", "Socialtjänst Väster",
+                 "Socialtjänst Öster", "Beroendecentrum Malmö", "Vuxenpsykiatrimottagning beroende Malmö",
+                 "Rådmannen", "Socialförvaltningen", "Vård- och omsorgsförvaltningen", "Beroendecentrum"):
+        assert Unit.objects.filter(name=unit).exists(), unit
+    assert set(Membership.objects.values_list("role", flat=True)) == set(Role.values)
+    text = out.getvalue()
+    assert "malmo.socsek" in text and settings.DEMO_PASSWORD in text
+    user = User.objects.get(username="malmo.socsek")
+    assert user.check_password(settings.DEMO_PASSWORD)
