@@ -14,7 +14,7 @@ BEGIN
     IF coalesce(current_setting('samverkan.audit_retention', true), '') = 'on' AND TG_OP = 'DELETE' THEN
         RETURN OLD;
     END IF;
-    RAISE EXCEPTION 'organisations_auditentry is append-only';
+    RAISE EXCEPTION 'organisations_auditentry is append-only' USING ERRCODE = 'restrict_violation';
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER organisations_auditentry_append_only

@@ -1,7 +1,7 @@
 """The audit log: every write and every read of a staff profile is recorded, nothing can alter it."""
 
 import pytest
-from django.db import IntegrityError, InternalError, OperationalError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from organisations import audit
 from organisations.models import AuditAction, AuditEntry, AuditImmutableError, Role
@@ -105,7 +105,7 @@ def test_entries_cannot_be_changed_through_the_orm(world):
 
 def test_database_refuses_updates(world):
     entry = audit.record(world.users_a[Role.BEHANDLARE], AuditAction.READ, world.users_a[Role.SAMORDNARE])
-    with pytest.raises((IntegrityError, InternalError, OperationalError)), transaction.atomic(), \
+    with pytest.raises(DatabaseError), transaction.atomic(), \
             connection.cursor() as cursor:
         cursor.execute("UPDATE organisations_auditentry SET action = 'create' WHERE id = %s", [entry.pk])
     entry.refresh_from_db()
@@ -117,7 +117,7 @@ def test_database_refuses_deletes_on_postgres(world):
 
     requires_postgres()
     entry = audit.record(world.users_a[Role.BEHANDLARE], AuditAction.READ, world.users_a[Role.SAMORDNARE])
-    with pytest.raises((IntegrityError, InternalError)), transaction.atomic(), connection.cursor() as cursor:
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM organisations_auditentry WHERE id = %s", [entry.pk])
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
 
