@@ -198,7 +198,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "clean-orphan-object-permissions": {
+        "task": "organisations.tasks.clean_orphan_object_permissions",
+        "schedule": 24 * 3600,
+    },
+}
 
 # --- REST framework -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

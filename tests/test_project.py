@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_manage(*args, env=None):
     # The test run relaxes async safety for Playwright; a deployment never does.
     base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True,
         env={**base, **(env or {})}, timeout=120, check=False,
     )
@@ -42,7 +42,7 @@ def test_production_settings_pass_check_deploy():
 def test_production_refuses_missing_secret_key():
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
     env["DEBUG"] = "0"
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True,  # noqa: S603
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True,
                             text=True, env=env, timeout=60, check=False)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
