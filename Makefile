@@ -25,6 +25,7 @@ $(STAMP): pyproject.toml
 messages: $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -d locale -D django --statistics 2>&1 | tail -n 3
 
+makemessages: export DEBUG ?= 1
 makemessages: $(STAMP)
 	$(PY) manage.py makemessages -l sv -l en --ignore='.venv/*' --no-obsolete
 	$(PY) manage.py makemessages -d djangojs -l sv -l en --ignore='.venv/*' --ignore='staticfiles/*' --no-obsolete || true
@@ -57,6 +58,7 @@ lint: $(STAMP)
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
 
+schema: export DEBUG ?= 1
 schema: $(STAMP)
 	$(PY) manage.py spectacular --file docs/openapi.yaml --validate --fail-on-warn
 
