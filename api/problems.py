@@ -104,6 +104,13 @@ def exception_handler(exc, context):
     elif isinstance(exc, DomainError):
         body = problem_body(exc.status, exc.message, code=exc.code, instance=instance)
         status = exc.status
+        current = getattr(exc, "current", None)
+        view = context.get("view")
+        if current is not None and view is not None:
+            # 412: the state as it is now, so the client can merge instead of losing its edit.
+            body["current"] = view.get_serializer(current).data
+            if getattr(current, "version", None) is not None:
+                headers["ETag"] = f'"{current.version}"'
     elif isinstance(exc, drf.APIException):
         status = exc.status_code
         if getattr(exc, "auth_header", None):

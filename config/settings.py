@@ -288,3 +288,7 @@ LOGGING = {
 
 # --- Samverkan ------------------------------------------------------------------------------------------
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "samverkan-demo")
+# Defaults where a region has not set its own limit (DOMAIN.md: Blekinge 3 weeks; lag 2017:612: 3 days).
+SIP_CALL_LIMIT_DAYS = env_int("SIP_CALL_LIMIT_DAYS", 21)
+SIP_DISCHARGE_CALL_LIMIT_DAYS = env_int("SIP_DISCHARGE_CALL_LIMIT_DAYS", 3)
+SIP_PRESENCE_SECONDS = env_int("SIP_PRESENCE_SECONDS", 30)

@@ -155,7 +155,7 @@ def require_administer_user(actor, target: User) -> None:
 # --- Object grants (django-guardian, direct foreign keys) ------------------------------------------------
 
 @lru_cache(maxsize=256)
-def _permission_id(app_label: str, model: str, codename: str) -> int:
+def permission_id(app_label: str, model: str, codename: str) -> int:
     content_type = ContentType.objects.get_by_natural_key(app_label, model)
     return Permission.objects.get(content_type=content_type, codename=codename).pk
 
@@ -171,13 +171,13 @@ def objects_with_permission(user, queryset: models.QuerySet, codename: str) -> m
     model = queryset.model
     if not is_staff_member(user):
         return queryset.none()
-    permission_id = _permission_id(model._meta.app_label, model._meta.model_name, codename)
+    perm = permission_id(model._meta.app_label, model._meta.model_name, codename)
     user_grants = get_user_obj_perms_model(model).objects.filter(
-        user_id=user.pk, permission_id=permission_id
+        user_id=user.pk, permission_id=perm
     ).values("content_object_id")
     groups = sorted(group_ids(user))
     group_grants = get_group_obj_perms_model(model).objects.filter(
-        group_id__in=groups, permission_id=permission_id
+        group_id__in=groups, permission_id=perm
     ).values("content_object_id")
     return queryset.filter(pk__in=user_grants.union(group_grants))
 

@@ -7,4 +7,9 @@ class OrganisationsConfig(AppConfig):
     verbose_name = _("Organisationer och behörigheter")
 
     def ready(self):
-        from organisations import signals  # noqa: F401
+        from django.db.models.signals import post_migrate
+
+        from organisations import access, signals  # noqa: F401
+
+        # Flushing the test database recreates permissions with new ids.
+        post_migrate.connect(lambda **kwargs: access.permission_id.cache_clear(), weak=False)

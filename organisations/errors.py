@@ -32,3 +32,21 @@ class Conflict(DomainError):
 
     status = 409
     default_message = _("Åtgärden går inte att utföra i objektets nuvarande läge.")
+
+
+class PreconditionRequired(DomainError):
+    """A write to a versioned object came without If-Match."""
+
+    status = 428
+    default_message = _("Ange versionen du utgår från (If-Match).")
+
+
+class PreconditionFailed(DomainError):
+    """Someone else saved a newer version; `current` is the object as it is now, to merge with."""
+
+    status = 412
+    default_message = _("Någon annan har sparat en nyare version. Jämför och spara igen.")
+
+    def __init__(self, current, message=None):
+        self.current = current
+        super().__init__(message, code="version_conflict")

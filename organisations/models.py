@@ -55,6 +55,15 @@ class Organisation(models.Model):
         _("organisationsnummer"), max_length=11, unique=True, validators=[validate_organisation_number]
     )
     active = models.BooleanField(_("aktiv"), default=True)
+    # Regional limits for sending the SIP call; empty means the national default in settings.
+    sip_call_limit_days = models.PositiveSmallIntegerField(
+        _("dagar till kallelse"), null=True, blank=True,
+        help_text=_("Hur snart kallelsen ska gå ut när behov av SIP har identifierats (t.ex. Blekinge: 21)."),
+    )
+    discharge_call_limit_days = models.PositiveSmallIntegerField(
+        _("dagar till kallelse vid utskrivning"), null=True, blank=True,
+        help_text=_("Lag (2017:612): kallelse inom tre dagar efter att patienten blivit utskrivningsklar."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,0 +1,92 @@
+"""Who may see a plan: units taking part in it, when their organisation has the person's consent.
+
+A unit's group holds `view_sip` and `change_sip` on a plan exactly when
+* the unit takes part in the plan (SipUnit) and is active, and
+* its organisation has an active consent for the plan (given, not withdrawn, not expired), or it is the
+  initiating organisation and no consent has been recorded for it yet (the plan is being prepared).
+
+`sync_grants(sip)` makes the grant rows match that rule; every service that changes participation or
+consent calls it in the same transaction, so withdrawing consent cuts access at once.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Permission
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from organisations import access
+from sip.models import Consent, Person, PersonLink, Sip, SipGroupObjectPermission
+
+GRANTED = ("view_sip", "change_sip")
+
+
+def visible_sips(user, queryset: QuerySet | None = None) -> QuerySet:
+    queryset = Sip.objects.all() if queryset is None else queryset
+    return access.objects_with_permission(user, queryset, "view_sip")
+
+
+def get_sip(user, pk) -> Sip:
+    return access.get_visible(visible_sips(user), pk)
+
+
+def visible_persons(user, queryset: QuerySet | None = None) -> QuerySet:
+    """Persons linked to one of the user's units, or in a plan the user may see."""
+    queryset = Person.objects.all() if queryset is None else queryset
+    units = access.unit_ids(user)
+    if not units:
+        return queryset.none()
+    linked = PersonLink.objects.filter(unit_id__in=units).values("person_id")
+    in_plans = visible_sips(user).values("person_id")
+    return queryset.filter(Q(pk__in=linked) | Q(pk__in=in_plans))
+
+
+def in_plan_with(user, person: Person) -> bool:
+    """Whether the user takes part in a plan for the person (protected identity: only they see the name)."""
+    return visible_sips(user).filter(person_id=person.pk).exists()
+
+
+def active_consent_q(today=None) -> Q:
+    today = today or timezone.localdate()
+    return Q(withdrawn_at__isnull=True) & (Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+
+
+def organisations_with_access(sip: Sip) -> set[int]:
+    consents = list(Consent.objects.filter(sip=sip).values("organisation_id", "withdrawn_at", "valid_until"))
+    today = timezone.localdate()
+    allowed = {
+        c["organisation_id"] for c in consents
+        if c["withdrawn_at"] is None and (c["valid_until"] is None or c["valid_until"] >= today)
+    }
+    initiating = sip.initiating_unit.organisation_id
+    if not any(c["organisation_id"] == initiating for c in consents):
+        allowed.add(initiating)
+    return allowed
+
+
+def sync_grants(sip: Sip) -> None:
+    from django.contrib.contenttypes.models import ContentType
+
+    orgs = organisations_with_access(sip)
+    wanted_groups = set(
+        sip.participations.filter(unit__active=True, unit__organisation_id__in=orgs)
+        .values_list("unit__group_id", flat=True)
+    )
+    content_type = ContentType.objects.get_for_model(Sip)
+    permissions = {p.codename: p.pk for p in Permission.objects.filter(content_type=content_type,
+                                                                        codename__in=GRANTED)}
+    existing = set(
+        SipGroupObjectPermission.objects.filter(content_object=sip).values_list("group_id", "permission_id")
+    )
+    wanted = {(group, permissions[code]) for group in wanted_groups for code in GRANTED}
+    stale = existing - wanted
+    if stale:
+        stale_q = Q()
+        for group, perm in stale:
+            stale_q |= Q(group_id=group, permission_id=perm)
+        SipGroupObjectPermission.objects.filter(Q(content_object=sip) & stale_q).delete()
+    SipGroupObjectPermission.objects.bulk_create(
+        [SipGroupObjectPermission(content_object=sip, group_id=group, permission_id=perm)
+         for group, perm in sorted(wanted - existing)],
+        ignore_conflicts=True,
+    )

@@ -1,0 +1,132 @@
+"""Reads of persons and plans, narrowed by the gate, with what each screen and endpoint needs loaded."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from organisations import access, audit
+from organisations.models import AuditAction
+from sip import deadlines
+from sip.access import visible_persons, visible_sips
+from sip.models import Action, Consent, Goal, Meeting, Participant, Person, Sip, SipChange, SipUnit
+
+
+def sips_for(user) -> QuerySet[Sip]:
+    """The plans a user may see, with what a list row shows, in a constant number of queries."""
+    return deadlines.annotate_flags(
+        visible_sips(user).select_related(
+            "person", "lead_organisation", "initiating_unit", "initiating_unit__organisation", "coordinator"
+        )
+    )
+
+
+def filter_sips(queryset: QuerySet[Sip], *, status=None, unit=None, lead_organisation=None, overdue=None,
+                person=None) -> QuerySet[Sip]:
+    if status:
+        queryset = queryset.filter(status__in=status if isinstance(status, list | tuple) else [status])
+    if unit:
+        queryset = queryset.filter(participations__unit_id=unit)
+    if lead_organisation:
+        queryset = queryset.filter(lead_organisation_id=lead_organisation)
+    if person:
+        queryset = queryset.filter(person_id=person)
+    if overdue is True:
+        queryset = queryset.filter(deadlines.call_overdue_q() | deadlines.follow_up_overdue_q()
+                                   | Q(has_overdue_action=True))
+    elif overdue is False:
+        queryset = queryset.exclude(deadlines.call_overdue_q() | deadlines.follow_up_overdue_q()
+                                    | Q(has_overdue_action=True))
+    return queryset
+
+
+def my_sips(user) -> QuerySet[Sip]:
+    """'Mina SIP:ar': open plans of the user's units, overdue first, then by next due date."""
+    from sip.lifecycle import OPEN
+
+    return sips_for(user).filter(status__in=OPEN)
+
+
+def sip_detail(user, pk) -> Sip:
+    """One plan with every part loaded: participants, consents, goals, actions, meetings."""
+    queryset = sips_for(user).prefetch_related(
+        Prefetch("participations", queryset=SipUnit.objects.select_related("unit", "unit__organisation", "contact")),
+        Prefetch("consents", queryset=Consent.objects.select_related("organisation", "recorded_by")),
+        Prefetch("goals", queryset=Goal.objects.order_by("id")),
+        Prefetch("actions", queryset=Action.objects.select_related(
+            "responsible_organisation", "responsible_unit", "responsible_user", "goal")),
+        Prefetch("meetings", queryset=Meeting.objects.prefetch_related(
+            Prefetch("participants", queryset=Participant.objects.select_related("user", "unit")))),
+    )
+    return access.get_visible(queryset, pk)
+
+
+def record_sip_read(user, sip: Sip) -> None:
+    audit.record(user, AuditAction.READ, sip)
+
+
+def record_sip_list_read(user, sips) -> None:
+    audit.record_reads(user, sips)
+
+
+def goals_of(sip: Sip) -> QuerySet[Goal]:
+    return Goal.objects.filter(sip=sip).order_by("id")
+
+
+def actions_of(sip: Sip) -> QuerySet[Action]:
+    return Action.objects.filter(sip=sip).select_related(
+        "responsible_organisation", "responsible_unit", "responsible_user", "goal").order_by("starts_on", "id")
+
+
+def meetings_of(sip: Sip) -> QuerySet[Meeting]:
+    return Meeting.objects.filter(sip=sip).prefetch_related(
+        Prefetch("participants", queryset=Participant.objects.select_related("user", "unit"))
+    ).order_by("starts_at", "id")
+
+
+def consents_of(sip: Sip) -> QuerySet[Consent]:
+    return Consent.objects.filter(sip=sip).select_related("organisation", "recorded_by").order_by("id")
+
+
+def participations_of(sip: Sip) -> QuerySet[SipUnit]:
+    return SipUnit.objects.filter(sip=sip).select_related("unit", "unit__organisation", "contact").order_by("id")
+
+
+def history_of(sip: Sip) -> QuerySet[SipChange]:
+    return SipChange.objects.filter(sip=sip).select_related("actor").order_by("-at", "-id")
+
+
+def timeline_of(sip: Sip) -> list[dict]:
+    """Actions and meetings merged in date order: what happens when."""
+    items = []
+    for action in actions_of(sip):
+        items.append({
+            "type": "action", "id": action.pk, "date": action.starts_on or action.ends_on,
+            "end": action.ends_on, "title": action.title, "status": action.status,
+            "overdue": deadlines.action_overdue(action),
+        })
+    for meeting in meetings_of(sip):
+        items.append({
+            "type": "meeting", "id": meeting.pk, "date": timezone.localtime(meeting.starts_at).date(),
+            "end": timezone.localtime(meeting.ends_at).date(), "title": meeting.get_kind_display(),
+            "status": meeting.status, "overdue": False,
+        })
+    if sip.follow_up_on:
+        items.append({"type": "follow_up", "id": sip.pk, "date": sip.follow_up_on, "end": None,
+                      "title": _("Uppföljning"), "status": sip.status,
+                      "overdue": deadlines.flags(sip)["follow_up_overdue"]})
+    return sorted(items, key=lambda item: (item["date"] is None, item["date"] or timezone.localdate(),
+                                           item["type"], item["id"]))
+
+
+def persons_for(user) -> QuerySet[Person]:
+    return visible_persons(user).select_related("registered_by_unit").order_by("id")
+
+
+def shows_identity(user, person: Person) -> bool:
+    """Protected identity: only those taking part in one of the person's plans see the name."""
+    from sip.access import in_plan_with
+
+    return not person.protected_identity or in_plan_with(user, person)
+
