@@ -12,6 +12,16 @@ from api.views.organisations import (
     UnitViewSet,
     UserViewSet,
 )
+from api.views.sip import (
+    ActionViewSet,
+    ConsentViewSet,
+    GoalViewSet,
+    MeetingCalendarView,
+    MeetingViewSet,
+    PersonViewSet,
+    SipUnitViewSet,
+    SipViewSet,
+)
 
 app_name = "api"
 
@@ -22,10 +32,18 @@ router.register("units", UnitViewSet, basename="unit")
 router.register("memberships", MembershipViewSet, basename="membership")
 router.register("users", UserViewSet, basename="user")
 router.register("audit", AuditEntryViewSet, basename="audit")
+router.register("persons", PersonViewSet, basename="person")
+router.register("sips", SipViewSet, basename="sip")
+router.register(r"sips/(?P<sip_pk>[0-9]+)/goals", GoalViewSet, basename="sip-goal")
+router.register(r"sips/(?P<sip_pk>[0-9]+)/actions", ActionViewSet, basename="sip-action")
+router.register(r"sips/(?P<sip_pk>[0-9]+)/meetings", MeetingViewSet, basename="sip-meeting")
+router.register(r"sips/(?P<sip_pk>[0-9]+)/consents", ConsentViewSet, basename="sip-consent")
+router.register(r"sips/(?P<sip_pk>[0-9]+)/units", SipUnitViewSet, basename="sip-unit")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
     path("me/", MeView.as_view(), name="me"),
+    path("sips/<int:sip_pk>/meetings/<int:pk>/calendar.ics", MeetingCalendarView.as_view(), name="sip-meeting-ics"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

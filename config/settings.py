@@ -203,6 +203,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "organisations.tasks.clean_orphan_object_permissions",
         "schedule": 24 * 3600,
     },
+    "sip-reminders": {"task": "sip.tasks.send_sip_reminders", "schedule": 3600},
+    "sip-expired-consents": {"task": "sip.tasks.refresh_expired_consents", "schedule": 3600},
 }
 
 # --- REST framework -------------------------------------------------------------------------------------
@@ -254,6 +256,13 @@ SPECTACULAR_SETTINGS = {
         "UnitKindEnum": "organisations.models.UnitKind",
         "RoleEnum": "organisations.models.Role",
         "AuditActionEnum": "organisations.models.AuditAction",
+        "SipStatusEnum": "sip.models.SipStatus",
+        "ActionStatusEnum": "sip.models.ActionStatus",
+        "GoalStatusEnum": "sip.models.GoalStatus",
+        "MeetingStatusEnum": "sip.models.MeetingStatus",
+        "GoalKindEnum": "sip.models.GoalKind",
+        "MeetingKindEnum": "sip.models.MeetingKind",
+        "ParticipantKindEnum": "sip.models.ParticipantKind",
     },
 }
 

@@ -51,9 +51,9 @@ def active_consent_q(today=None) -> Q:
     return Q(withdrawn_at__isnull=True) & (Q(valid_until__isnull=True) | Q(valid_until__gte=today))
 
 
-def organisations_with_access(sip: Sip) -> set[int]:
+def organisations_with_access(sip: Sip, today=None) -> set[int]:
     consents = list(Consent.objects.filter(sip=sip).values("organisation_id", "withdrawn_at", "valid_until"))
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     allowed = {
         c["organisation_id"] for c in consents
         if c["withdrawn_at"] is None and (c["valid_until"] is None or c["valid_until"] >= today)
@@ -64,10 +64,10 @@ def organisations_with_access(sip: Sip) -> set[int]:
     return allowed
 
 
-def sync_grants(sip: Sip) -> None:
+def sync_grants(sip: Sip, today=None) -> None:
     from django.contrib.contenttypes.models import ContentType
 
-    orgs = organisations_with_access(sip)
+    orgs = organisations_with_access(sip, today)
     wanted_groups = set(
         sip.participations.filter(unit__active=True, unit__organisation_id__in=orgs)
         .values_list("unit__group_id", flat=True)

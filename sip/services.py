@@ -337,7 +337,7 @@ def refresh_expired_consents(today=None) -> int:
                   .values_list("sip_id", flat=True))
     for sip in Sip.objects.filter(pk__in=sip_ids).select_related("initiating_unit"):
         with transaction.atomic():
-            sync_grants(sip)
+            sync_grants(sip, today)
     return len(sip_ids)
 
 

@@ -103,3 +103,50 @@ def requires_postgres():
 
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://… (.ci/run does)")
+
+
+@dataclass
+class Plan:
+    """A plan initiated by organisation A (unit_a) with unit_b of organisation B taking part, and no
+    consent for B yet: A's staff see it, B's staff do not."""
+
+    sip: object
+    person: object
+    goal: object
+    action: object
+    meeting: object
+
+
+PLAN_PERSONNUMMER = "811218-9876"
+
+
+def make_plan(world: World) -> Plan:
+    if getattr(world, "_plan", None) is not None:
+        return world._plan
+    import datetime
+
+    from django.utils import timezone
+
+    from sip import services as sip_services
+    from sip.models import ParticipantKind
+
+    actor = world.users_a[Role.SOCIALSEKRETERARE]
+    person, _created = sip_services.find_or_register_person(
+        actor, identifier=PLAN_PERSONNUMMER, first_name="Kim", last_name="Andersson", gender="kvinna")
+    sip = sip_services.create_sip(actor, person=person, initiating_unit=world.unit_a, units=[world.unit_b])
+    goal = sip_services.create_goal(actor, sip, text="Ett eget boende", kind="own")
+    action = sip_services.create_action(actor, sip, title="Boendestöd", responsible_unit=world.unit_a, goal=goal,
+                                        starts_on=timezone.localdate(),
+                                        ends_on=timezone.localdate() + datetime.timedelta(days=30))
+    start = timezone.now() + datetime.timedelta(days=3)
+    meeting = sip_services.create_meeting(actor, sip, kind="sip", starts_at=start,
+                                          ends_at=start + datetime.timedelta(hours=1), location="Rum 3",
+                                          participants=[{"kind": ParticipantKind.PERSON},
+                                                        {"kind": ParticipantKind.UNIT, "unit": world.unit_a}])
+    world._plan = Plan(sip=sip, person=person, goal=goal, action=action, meeting=meeting)
+    return world._plan
+
+
+@pytest.fixture
+def plan(world) -> Plan:
+    return make_plan(world)

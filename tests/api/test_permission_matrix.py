@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from organisations.models import AuditEntry, Role
-from tests.conftest import World, client_for
+from tests.conftest import World, client_for, make_plan
 from tests.factories import UnitFactory
 
 ROLES = list(Role.values)
@@ -25,6 +25,10 @@ class Case:
     expect: Callable[[str, str], int]  # (role, scope) -> status, for a staff member of organisation A
     data: Callable[[World, str], dict] | None = None
     unscoped: bool = False  # the same object whatever the scope (lists, /me/)
+    headers: Callable[[World, str], dict] | None = None
+    # "target": an org-A user acts on org A's or org B's object; "actor": the same object (org A's plan),
+    # acted on by a user of org A (in the plan) or of org B (taking part, but no consent).
+    varies: str = "target"
 
 
 def org_of(w: World, scope: str):
@@ -126,6 +130,92 @@ CASES = [
          lambda r, s: 403 if r != ADMIN else 405),
 ]
 
+# --- SIP: organisation A initiated the plan; B takes part but has no consent yet, so B's staff get 404. -----
+
+def P(w: World):
+    return make_plan(w)
+
+
+def sip_url(w: World, tail: str = "") -> str:
+    return f"/api/v1/sips/{P(w).sip.pk}/{tail}"
+
+
+def if_match(obj_of):
+    return lambda w, s: {"HTTP_IF_MATCH": f'"{obj_of(w).version}"'}
+
+
+def plan_member(ok):
+    """Every role of a unit in the plan (with consent) may read and co-edit it; others get 404."""
+    return lambda role, scope: ok if scope == "own" else 404
+
+
+def for_anyone(ok):
+    return lambda role, scope: ok
+
+
+SIP_CASES = [
+    Case("persons-list", "get", lambda w, s: "/api/v1/persons/", for_anyone(200), unscoped=True),
+    Case("persons-detail", "get", lambda w, s: f"/api/v1/persons/{P(w).person.pk}/", plan_member(200)),
+    Case("persons-update", "patch", lambda w, s: f"/api/v1/persons/{P(w).person.pk}/", plan_member(200),
+         data=lambda w, s: {"preferred_channel": "sms"}, headers=if_match(lambda w: P(w).person)),
+    Case("persons-create", "post", lambda w, s: "/api/v1/persons/", for_anyone(201), unscoped=True,
+         data=lambda w, s: {"identifier": "850704-9867", "first_name": "Alex", "last_name": "Berg"}),
+    Case("persons-lookup", "post", lambda w, s: "/api/v1/persons/lookup/", for_anyone(200), unscoped=True,
+         data=lambda w, s: {"identifier": P(w).person.identifier}),
+    Case("sips-list", "get", lambda w, s: "/api/v1/sips/", for_anyone(200), unscoped=True),
+    Case("sips-detail", "get", lambda w, s: sip_url(w), plan_member(200)),
+    Case("sips-create", "post", lambda w, s: "/api/v1/sips/", plan_member(201),
+         data=lambda w, s: {"person": P(w).person.pk, "initiating_unit": (w.unit_a if s == "own" else w.unit_b).pk}),
+    Case("sips-update", "patch", lambda w, s: sip_url(w), plan_member(200),
+         data=lambda w, s: {"what_matters": "Att få bo kvar i Malmö"}, headers=if_match(lambda w: P(w).sip)),
+    Case("sips-transitions", "post", lambda w, s: sip_url(w, "transitions/"), plan_member(200),
+         data=lambda w, s: {"status": "kallad"}, headers=if_match(lambda w: P(w).sip)),
+    Case("sips-timeline", "get", lambda w, s: sip_url(w, "timeline/"), plan_member(200)),
+    Case("sips-history", "get", lambda w, s: sip_url(w, "history/"), plan_member(200)),
+    Case("sips-fhir", "get", lambda w, s: sip_url(w, "fhir/"), plan_member(200)),
+    Case("sip-goals-list", "get", lambda w, s: sip_url(w, "goals/"), plan_member(200)),
+    Case("sip-goals-create", "post", lambda w, s: sip_url(w, "goals/"), plan_member(201),
+         data=lambda w, s: {"text": "Arbeta deltid", "kind": "shared"}),
+    Case("sip-goals-detail", "get", lambda w, s: sip_url(w, f"goals/{P(w).goal.pk}/"), plan_member(200)),
+    Case("sip-goals-update", "patch", lambda w, s: sip_url(w, f"goals/{P(w).goal.pk}/"), plan_member(200),
+         data=lambda w, s: {"status": "achieved"}, headers=if_match(lambda w: P(w).goal)),
+    Case("sip-goals-delete", "delete", lambda w, s: sip_url(w, f"goals/{P(w).goal.pk}/"), plan_member(204),
+         headers=if_match(lambda w: P(w).goal)),
+    Case("sip-actions-list", "get", lambda w, s: sip_url(w, "actions/"), plan_member(200)),
+    Case("sip-actions-create", "post", lambda w, s: sip_url(w, "actions/"), plan_member(201),
+         data=lambda w, s: {"title": "Samtalsstöd", "responsible_other": "Arbetsförmedlingen"}),
+    Case("sip-actions-detail", "get", lambda w, s: sip_url(w, f"actions/{P(w).action.pk}/"), plan_member(200)),
+    Case("sip-actions-update", "patch", lambda w, s: sip_url(w, f"actions/{P(w).action.pk}/"), plan_member(200),
+         data=lambda w, s: {"status": "pagar"}, headers=if_match(lambda w: P(w).action)),
+    Case("sip-actions-delete", "delete", lambda w, s: sip_url(w, f"actions/{P(w).action.pk}/"), plan_member(204),
+         headers=if_match(lambda w: P(w).action)),
+    Case("sip-meetings-list", "get", lambda w, s: sip_url(w, "meetings/"), plan_member(200)),
+    Case("sip-meetings-create", "post", lambda w, s: sip_url(w, "meetings/"), plan_member(201),
+         data=lambda w, s: {"starts_at": "2030-01-10T09:00:00+01:00", "ends_at": "2030-01-10T10:00:00+01:00",
+                            "participants": [{"kind": "person"}]}),
+    Case("sip-meetings-detail", "get", lambda w, s: sip_url(w, f"meetings/{P(w).meeting.pk}/"), plan_member(200)),
+    Case("sip-meetings-update", "patch", lambda w, s: sip_url(w, f"meetings/{P(w).meeting.pk}/"), plan_member(200),
+         data=lambda w, s: {"location": "Rum 4"}, headers=if_match(lambda w: P(w).meeting)),
+    Case("sip-meetings-delete", "delete", lambda w, s: sip_url(w, f"meetings/{P(w).meeting.pk}/"),
+         plan_member(204), headers=if_match(lambda w: P(w).meeting)),
+    Case("sip-meetings-hold", "post", lambda w, s: sip_url(w, f"meetings/{P(w).meeting.pk}/hold/"),
+         plan_member(200), data=lambda w, s: {"attendance": []}, headers=if_match(lambda w: P(w).meeting)),
+    Case("sip-meetings-cancel", "post", lambda w, s: sip_url(w, f"meetings/{P(w).meeting.pk}/cancel/"),
+         plan_member(200), headers=if_match(lambda w: P(w).meeting)),
+    Case("sip-meetings-calendar", "get", lambda w, s: sip_url(w, f"meetings/{P(w).meeting.pk}/calendar.ics"),
+         plan_member(200)),
+    Case("sip-consents-list", "get", lambda w, s: sip_url(w, "consents/"), plan_member(200)),
+    Case("sip-consents-create", "post", lambda w, s: sip_url(w, "consents/"), plan_member(201),
+         data=lambda w, s: {"organisation": w.org_b.pk, "method": "oral", "scope": "Hela planen"}),
+    Case("sip-units-list", "get", lambda w, s: sip_url(w, "units/"), plan_member(200)),
+    Case("sip-units-create", "post", lambda w, s: sip_url(w, "units/"), plan_member(201),
+         data=lambda w, s: {"unit": w.unit_a2.pk}),
+    Case("sip-units-delete", "delete",
+         lambda w, s: sip_url(w, f"units/{P(w).sip.participations.get(unit=w.unit_b).pk}/"), plan_member(204)),
+]
+CASES += [Case(**{**c.__dict__, "varies": "actor"}) for c in SIP_CASES]
+
+
 # Users without a membership are signed in but are not staff: 403 everywhere but /me/.
 NO_MEMBERSHIP = {"me": 200}
 
@@ -144,7 +234,8 @@ def _call(client, case: Case, world: World, scope: str):
     target_scope = "own" if scope in ("none", "anonymous") else scope
     path = case.path(world, target_scope)
     data = case.data(world, target_scope) if case.data else None
-    return getattr(client, case.method)(path, data=data, format="json")
+    headers = case.headers(world, target_scope) if case.headers else {}
+    return getattr(client, case.method)(path, data=data, format="json", **headers)
 
 
 @pytest.mark.django_db
@@ -155,7 +246,8 @@ def test_permission_matrix(world, case, role, scope):
     elif scope == "none":
         actor, expected = world.outsider, NO_MEMBERSHIP.get(case.name, 403)
     else:
-        actor, expected = world.users_a[role], case.expect(role, scope)
+        users = world.users_b if (case.varies == "actor" and scope == "other") else world.users_a
+        actor, expected = users[role], case.expect(role, scope)
     audit_before = AuditEntry.objects.count()
 
     response = _call(client_for(actor), case, world, scope)
@@ -174,5 +266,5 @@ def test_matrix_covers_every_api_route():
     covered = {case.name.rsplit("-", 1)[0] for case in CASES}
     registered = {prefix for prefix, _viewset, _basename in urls.router.registry}
     # Outside the router: the caller's profile; token, schema and docs are public by design.
-    registered |= {"me"}
+    registered |= {"me", "sip-meetings"}
     assert registered <= covered, f"endpoints without matrix rows: {registered - covered}"

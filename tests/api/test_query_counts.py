@@ -61,3 +61,51 @@ def test_detail_query_count_is_constant(world, path):
         member(UnitFactory(organisation=world.org_a), Role.SAMORDNARE, user=target)
     large = count_queries(admin, url)
     assert large == small
+
+
+# --- SIP ------------------------------------------------------------------------------------------------
+
+def grow_plans(world, plan, n):
+    import datetime
+
+    from django.utils import timezone
+
+    from sip import services as sip_services
+    from sip.models import ParticipantKind
+
+    actor = world.users_a[Role.SOCIALSEKRETERARE]
+    for i in range(n):
+        sip_services.create_goal(actor, plan.sip, text=f"Mål {i}")
+        sip_services.create_action(actor, plan.sip, title=f"Insats {i}", responsible_unit=world.unit_a,
+                                   responsible_user=actor, ends_on=timezone.localdate())
+        start = timezone.now() + datetime.timedelta(days=i + 1)
+        sip_services.create_meeting(actor, plan.sip, starts_at=start, ends_at=start + datetime.timedelta(hours=1),
+                                    participants=[{"kind": ParticipantKind.PERSON},
+                                                  {"kind": ParticipantKind.STAFF, "user": actor}])
+        sip_services.give_consent(actor, plan.sip, organisation=world.org_a, method="oral")
+        person, _ = sip_services.find_or_register_person(actor, identifier=f"RES-{world.n}-{i:04d}",
+                                                         identifier_kind="reservnummer", first_name="A",
+                                                         last_name="B")
+        other = sip_services.create_sip(actor, person=person, initiating_unit=world.unit_a,
+                                        units=[world.unit_b], coordinator=actor)
+        sip_services.update_sip(actor, other, 1, reason=f"Anledning {i}")
+    world.n += 1
+
+
+SIP_PATHS = ["/api/v1/sips/", "/api/v1/sips/{sip}/", "/api/v1/sips/{sip}/goals/", "/api/v1/sips/{sip}/actions/",
+             "/api/v1/sips/{sip}/meetings/", "/api/v1/sips/{sip}/consents/", "/api/v1/sips/{sip}/units/",
+             "/api/v1/sips/{sip}/history/", "/api/v1/sips/{sip}/timeline/", "/api/v1/persons/",
+             "/api/v1/persons/{person}/", "/api/v1/sips/{sip}/goals/{goal}/", "/api/v1/sips/{sip}/fhir/"]
+
+
+@pytest.mark.parametrize("path", SIP_PATHS)
+def test_sip_query_counts_are_constant(world, plan, path):
+    world.n = 0
+    user = world.users_a[Role.SOCIALSEKRETERARE]
+    url = path.format(sip=plan.sip.pk, person=plan.person.pk, goal=plan.goal.pk)
+    grow_plans(world, plan, 2)
+    small = count_queries(user, url)
+    grow_plans(world, plan, 6)
+    large = count_queries(user, url)
+    assert large == small, f"{url}: {small} queries with few rows, {large} with many"
+    assert small <= 12, small

@@ -1,0 +1,83 @@
+"""Two writers on one plan, on PostgreSQL: row locks and versions mean no lost update."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from organisations.errors import PreconditionFailed
+from organisations.models import Role
+from sip import services
+from sip.models import Goal, Sip
+from tests.conftest import make_plan, requires_postgres
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_threads_editing_the_same_plan_lose_nothing(world):
+    requires_postgres()
+    plan = make_plan(world)
+    writers = [world.users_a[Role.SOCIALSEKRETERARE], world.users_a[Role.SAMORDNARE]]
+    barrier = threading.Barrier(2)
+    outcome: dict[str, str] = {}
+
+    def write(user, text):
+        try:
+            barrier.wait(timeout=10)
+            user = type(user).objects.get(pk=user.pk)
+            services.update_sip(user, Sip(pk=plan.sip.pk), 1, what_matters=text)
+            outcome[text] = "saved"
+        except PreconditionFailed as exc:
+            outcome[text] = f"412 at version {exc.current.version}"
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(user, f"text {i}")) for i, user in enumerate(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcome.values()) == ["412 at version 2", "saved"], outcome
+    sip = Sip.objects.get(pk=plan.sip.pk)
+    winner = next(text for text, result in outcome.items() if result == "saved")
+    assert sip.what_matters == winner and sip.version == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_edits_of_different_parts_both_land(world):
+    requires_postgres()
+    plan = make_plan(world)
+    barrier = threading.Barrier(2)
+    errors = []
+    users = [world.users_a[Role.SOCIALSEKRETERARE], world.users_a[Role.SAMORDNARE]]
+
+    def edit_goal():
+        try:
+            barrier.wait(timeout=10)
+            services.update_goal(type(users[0]).objects.get(pk=users[0].pk), Sip(pk=plan.sip.pk),
+                                 Goal(pk=plan.goal.pk), 1, text="Målet ändrat")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def edit_plan():
+        try:
+            barrier.wait(timeout=10)
+            services.update_sip(type(users[1]).objects.get(pk=users[1].pk), Sip(pk=plan.sip.pk), 1,
+                                what_matters="Planen ändrad")
+        except Exception as exc:  # pragma: no cover
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=edit_goal), threading.Thread(target=edit_plan)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    assert Goal.objects.get(pk=plan.goal.pk).text == "Målet ändrat"
+    assert Sip.objects.get(pk=plan.sip.pk).what_matters == "Planen ändrad"
