@@ -26,3 +26,15 @@ def test_seed_demo_is_idempotent_and_covers_every_role(settings):
     assert "malmo.socsek" in text and settings.DEMO_PASSWORD in text
     user = User.objects.get(username="malmo.socsek")
     assert user.check_password(settings.DEMO_PASSWORD)
+
+
+def test_seed_demo_has_plans_in_every_status_shared_between_organisations():
+    from sip.models import Person, Sip, SipStatus
+
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+    assert Person.objects.count() == 8
+    assert set(Sip.objects.values_list("status", flat=True)) == set(SipStatus.values)
+    for sip in Sip.objects.all():
+        organisations = set(sip.participations.values_list("unit__organisation_id", flat=True))
+        assert len(organisations) == 2
