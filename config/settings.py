@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "organisations",
     "sip",
+    "sip.delaktighet",
     "avvikelser",
     "api",
     "frontend",
@@ -205,6 +206,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "sip-reminders": {"task": "sip.tasks.send_sip_reminders", "schedule": 3600},
     "sip-expired-consents": {"task": "sip.tasks.refresh_expired_consents", "schedule": 3600},
+    "delaktighet-reminders": {"task": "sip.delaktighet.tasks.send_invitation_reminders", "schedule": 3600},
 }
 
 # --- REST framework -------------------------------------------------------------------------------------
@@ -301,3 +303,8 @@ DEMO_PASSWORD = env_str("DEMO_PASSWORD", "samverkan-demo")
 SIP_CALL_LIMIT_DAYS = env_int("SIP_CALL_LIMIT_DAYS", 21)
 SIP_DISCHARGE_CALL_LIMIT_DAYS = env_int("SIP_DISCHARGE_CALL_LIMIT_DAYS", 3)
 SIP_PRESENCE_SECONDS = env_int("SIP_PRESENCE_SECONDS", 30)
+# Delaktighet: how long an answer link lives, when the one reminder goes out, the smallest reported cell.
+DELAKTIGHET_LINK_DAYS = env_int("DELAKTIGHET_LINK_DAYS", 30)
+DELAKTIGHET_REMINDER_DAYS = env_int("DELAKTIGHET_REMINDER_DAYS", 7)
+DELAKTIGHET_MIN_CELL = env_int("DELAKTIGHET_MIN_CELL", 5)
+SMS_SENDER = env_str("SMS_SENDER", "sip.delaktighet.senders.ConsoleSmsSender")
