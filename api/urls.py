@@ -3,6 +3,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from api.problems import api_not_found
+from api.views.delaktighet import (
+    InvitationViewSet,
+    PublicQuestionnaireView,
+    RoutineCheckViewSet,
+    TemplateViewSet,
+)
 from api.views.organisations import (
     AuditEntryViewSet,
     MembershipViewSet,
@@ -39,10 +45,14 @@ router.register(r"sips/(?P<sip_pk>[0-9]+)/actions", ActionViewSet, basename="sip
 router.register(r"sips/(?P<sip_pk>[0-9]+)/meetings", MeetingViewSet, basename="sip-meeting")
 router.register(r"sips/(?P<sip_pk>[0-9]+)/consents", ConsentViewSet, basename="sip-consent")
 router.register(r"sips/(?P<sip_pk>[0-9]+)/units", SipUnitViewSet, basename="sip-unit")
+router.register(r"sips/(?P<sip_pk>[0-9]+)/invitations", InvitationViewSet, basename="sip-invitation")
+router.register("delaktighet/templates", TemplateViewSet, basename="delaktighet-template")
+router.register("routine-checks", RoutineCheckViewSet, basename="routine-check")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
     path("me/", MeView.as_view(), name="me"),
+    path("public/delaktighet/<str:token>/", PublicQuestionnaireView.as_view(), name="public-delaktighet"),
     path("sips/<int:sip_pk>/meetings/<int:pk>/calendar.ics", MeetingCalendarView.as_view(), name="sip-meeting-ics"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -290,10 +290,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_secrets": {"()": "config.logfilters.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.request": {"level": "ERROR"},
+        # Request lines and 404 warnings carry the path, and answer links carry a secret in theirs.
+        "django.request": {"level": "WARNING", "filters": ["redact_secrets"]},
+        "django.server": {"filters": ["redact_secrets"]},
+        "gunicorn.access": {"filters": ["redact_secrets"]},
     },
 }
 

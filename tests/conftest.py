@@ -150,3 +150,19 @@ def make_plan(world: World) -> Plan:
 @pytest.fixture
 def plan(world) -> Plan:
     return make_plan(world)
+
+
+@pytest.fixture(autouse=True)
+def _default_templates_after_flush(request):
+    """Transactional tests flush every table between tests, data migrations included: put the default
+    questionnaires back so each such test starts like a migrated database."""
+    if not ({"transactional_db", "live_server"} & set(request.fixturenames)):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("sip.delaktighet.migrations.0002_default_templates").forwards(apps, None)
+    yield

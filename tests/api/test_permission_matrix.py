@@ -213,7 +213,64 @@ SIP_CASES = [
     Case("sip-units-delete", "delete",
          lambda w, s: sip_url(w, f"units/{P(w).sip.participations.get(unit=w.unit_b).pk}/"), plan_member(204)),
 ]
-CASES += [Case(**{**c.__dict__, "varies": "actor"}) for c in SIP_CASES]
+
+
+def invitation_of(w: World):
+    """A held meeting of the plan with the person invited (paper channel: no delivery needed)."""
+    if getattr(w, "_invitation", None) is None:
+        from sip import services as sip_services
+        from sip.delaktighet import services as delaktighet
+
+        plan = P(w)
+        actor = w.users_a[Role.SOCIALSEKRETERARE]
+        person = plan.meeting.participants.get(kind="person")
+        sip_services.hold_meeting(actor, plan.sip, plan.meeting, plan.meeting.version, attendance={person.pk: True})
+        [w._invitation] = delaktighet.invite_attendees(plan.meeting.pk)
+    return w._invitation
+
+
+def routine_check_of(w: World, scope: str):
+    from sip.delaktighet import services as delaktighet
+
+    unit = w.unit_a if scope == "own" else w.unit_b
+    users = w.users_a if scope == "own" else w.users_b
+    return delaktighet.record_routine_check(users[Role.SAMORDNARE], unit=unit, period_start="2026-01-01",
+                                            period_end="2026-06-30", answers={"erbjuder_sip": {"value": "yes"}})
+
+
+def routine_create_expect(role, scope):
+    if scope != "own":
+        return 403
+    return 403 if role == Role.STYRGRUPPSLEDAMOT else 201
+
+
+DELAKTIGHET_SIP_CASES = [
+    Case("sip-invitations-list", "get", lambda w, s: sip_url(w, "invitations/"), plan_member(200)),
+    Case("sip-invitations-paper-answer", "post",
+         lambda w, s: sip_url(w, f"invitations/{invitation_of(w).pk}/paper-answer/"), plan_member(201),
+         data=lambda w, s: {"answers": {"respekt": 5}, "share_with_staff": True}),
+    Case("sip-invitations-answers", "get", lambda w, s: sip_url(w, f"invitations/{invitation_of(w).pk}/answers/"),
+         plan_member(404)),  # the person has not answered (or shared): nobody reads answers
+]
+
+DELAKTIGHET_CASES = [
+    Case("delaktighet/templates-list", "get", lambda w, s: "/api/v1/delaktighet/templates/", for_anyone(200),
+         unscoped=True),
+    Case("delaktighet/templates-detail", "get", lambda w, s: "/api/v1/delaktighet/templates/1/", for_anyone(200),
+         unscoped=True),
+    Case("delaktighet/templates-fhir", "get", lambda w, s: "/api/v1/delaktighet/templates/1/fhir/",
+         for_anyone(200), unscoped=True),
+    Case("routine-checks-list", "get", lambda w, s: "/api/v1/routine-checks/", for_anyone(200), unscoped=True),
+    Case("routine-checks-detail", "get", lambda w, s: f"/api/v1/routine-checks/{routine_check_of(w, s).pk}/",
+         lambda r, s: 200 if s == "own" else 404),
+    Case("routine-checks-create", "post", lambda w, s: "/api/v1/routine-checks/", routine_create_expect,
+         data=lambda w, s: {"unit": (w.unit_a if s == "own" else w.unit_b).pk, "period_start": "2026-07-01",
+                            "period_end": "2026-12-31", "answers": {"erbjuder_sip": {"value": "partly",
+                                                                                     "comment": "Oftast"}}}),
+]
+
+CASES += [Case(**{**c.__dict__, "varies": "actor"}) for c in SIP_CASES + DELAKTIGHET_SIP_CASES]
+CASES += DELAKTIGHET_CASES
 
 
 # Users without a membership are signed in but are not staff: 403 everywhere but /me/.
@@ -261,9 +318,9 @@ def test_permission_matrix(world, case, role, scope):
 
 def test_matrix_covers_every_api_route():
     """A new endpoint without matrix rows fails here."""
-    from api import urls
-
     import re
+
+    from api import urls
 
     covered = {case.name.rsplit("-", 1)[0] for case in CASES}
     registered = {re.sub(r"^sips/\(\?P<sip_pk>\[0-9\]\+\)/", "sip-", prefix)

@@ -1,0 +1,124 @@
+"""Delaktighet API: the public answer endpoint (token only, no account), the plan's invitations for its
+staff, templates, rutinkollen. Thin: rules live in sip.delaktighet."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from api.serializers.delaktighet import (
+    InvitationSerializer,
+    PaperAnswerSerializer,
+    PublicAnswerSerializer,
+    PublicQuestionnaireSerializer,
+    ResponseSerializer,
+    RoutineCheckInSerializer,
+    RoutineCheckSerializer,
+    TemplateVersionSerializer,
+)
+from api.views.base import GatedReadOnlyViewSet
+from organisations import access
+from organisations.models import Unit
+from sip.delaktighet import queries, services
+
+
+class PublicQuestionnaireView(APIView):
+    """The questionnaire behind an answer link. No account: the token is the key. Rate limited."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "public"
+
+    @extend_schema(responses=PublicQuestionnaireSerializer, tags=["delaktighet"])
+    def get(self, request, token):
+        invitation = services.resolve(token)
+        version = invitation.version
+        return Response(PublicQuestionnaireSerializer(
+            {"title": version.title, "intro": version.intro, "items": version.items.order_by("order")}).data)
+
+    @extend_schema(request=PublicAnswerSerializer, responses={201: None, 204: None}, tags=["delaktighet"])
+    def post(self, request, token):
+        serializer = PublicAnswerSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data["decline"]:
+            services.decline(token)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        services.submit(token, data["answers"], share_with_staff=data["share_with_staff"])
+        return Response({"detail": "Tack för dina svar!"}, status=status.HTTP_201_CREATED)
+
+
+class InvitationViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
+    """Invitations sent after the plan's meetings and whether they were answered (not the answers)."""
+
+    serializer_class = InvitationSerializer
+    pagination_class = None
+    filter_backends = []
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return services.Invitation.objects.none()
+        return services.invitations_of(self.request.user, self.kwargs["sip_pk"]).select_related("response")
+
+    @extend_schema(request=PaperAnswerSerializer, responses={201: None})
+    @action(detail=True, methods=["post"], url_path="paper-answer")
+    def paper_answer(self, request, sip_pk=None, pk=None):
+        """Register a paper questionnaire on the person's behalf (marked as such)."""
+        serializer = PaperAnswerSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.register_paper_answer(request.user, sip_pk, pk, serializer.validated_data["answers"],
+                                       share_with_staff=serializer.validated_data["share_with_staff"])
+        return Response(status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=ResponseSerializer)
+    @action(detail=True, methods=["get"])
+    def answers(self, request, sip_pk=None, pk=None):
+        """The person's own answers — only when they chose to share them with the staff of the plan."""
+        return Response(ResponseSerializer(services.individual_answers(request.user, sip_pk, pk)).data)
+
+
+class TemplateViewSet(GatedReadOnlyViewSet):
+    """Published questionnaire versions (delaktighet and rutinkollen)."""
+
+    serializer_class = TemplateVersionSerializer
+    pagination_class = None
+    filter_backends = []
+
+    def gate(self):
+        return queries.published_versions()
+
+    @extend_schema(responses={(200, "application/fhir+json"): OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
+    def fhir(self, request, pk=None):
+        """The version as an HL7 FHIR R4 Questionnaire."""
+        from sip.delaktighet.fhir import questionnaire
+
+        return Response(questionnaire(self.get_object()), content_type="application/fhir+json")
+
+
+class RoutineCheckViewSet(GatedReadOnlyViewSet, mixins.CreateModelMixin):
+    """Rutinkollen: the units' self-assessment of their SIP routines, within the caller's organisations."""
+
+    serializer_class = RoutineCheckSerializer
+    ordering_fields = ["period_end", "id"]
+    filterset_fields = ["unit"]
+
+    def gate(self):
+        return queries.routine_checks_for(self.request.user)
+
+    @extend_schema(request=RoutineCheckInSerializer, responses={201: RoutineCheckSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = RoutineCheckInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        unit = access.get_visible(access.visible_units(request.user, Unit.objects.all()), data.pop("unit"))
+        check = services.record_routine_check(request.user, unit=unit, **data)
+        return Response(RoutineCheckSerializer(self.gate().get(pk=check.pk)).data, status=status.HTTP_201_CREATED)
+
+
