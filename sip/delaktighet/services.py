@@ -210,6 +210,11 @@ def _clean_answers(version: TemplateVersion, raw: dict) -> list[tuple]:
                 errors[code] = [_("Välj ja, nej eller vet ej.")]
                 continue
             rows.append((item, YES_NO_UNKNOWN[value], ""))
+        elif item.kind == ItemKind.YES_PARTLY_NO:
+            if value not in ("yes", "partly", "no"):
+                errors[code] = [_("Välj ja, delvis eller nej.")]
+                continue
+            rows.append((item, ("yes", "partly", "no").index(value), value))
         elif item.kind == ItemKind.SINGLE_CHOICE:
             if value not in item.choices:
                 errors[code] = [_("Välj ett av alternativen.")]
