@@ -25,7 +25,7 @@ def _database_ok() -> bool:
 
 
 def _broker_ok() -> bool | None:
-    if not settings.CELERY_BROKER_URL:
+    if not settings.CELERY_BROKER_URL or settings.CELERY_BROKER_URL.startswith("memory://"):
         return None  # tasks run eagerly: there is no broker to reach
     from config.celery import app
 

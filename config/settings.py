@@ -189,8 +189,9 @@ CACHES = {
 
 # --- Celery ---------------------------------------------------------------------------------------------
 # Without a broker every task runs eagerly in the calling process (tests, a bare `manage.py runserver`).
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL", "")
+# In eager mode nothing is sent; the in-memory transport only keeps kombu from looking for a server.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -299,6 +300,8 @@ LOGGING = {
         "django.request": {"level": "WARNING", "filters": ["redact_secrets"]},
         "django.server": {"filters": ["redact_secrets"]},
         "gunicorn.access": {"filters": ["redact_secrets"]},
+        # One line per task is worker noise when tasks run inline in the web process.
+        "celery.app.trace": {"level": "WARNING" if not env_str("CELERY_BROKER_URL", "") else "INFO"},
     },
 }
 

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 # Apps seed in dependency order: organisations first, then the apps that build on it.
-ORDER = ["organisations", "sip", "avvikelser"]
+ORDER = ["organisations", "sip", "sip.delaktighet", "avvikelser"]
 
 
 class Command(BaseCommand):
