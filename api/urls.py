@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from api.problems import api_not_found
 from api.views.delaktighet import (
     InvitationViewSet,
+    ParticipationReportView,
     PublicQuestionnaireView,
     RoutineCheckViewSet,
     TemplateViewSet,
@@ -53,6 +54,7 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
     path("me/", MeView.as_view(), name="me"),
     path("public/delaktighet/<str:token>/", PublicQuestionnaireView.as_view(), name="public-delaktighet"),
+    path("reports/delaktighet/", ParticipationReportView.as_view(), name="report-delaktighet"),
     path("sips/<int:sip_pk>/meetings/<int:pk>/calendar.ics", MeetingCalendarView.as_view(), name="sip-meeting-ics"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

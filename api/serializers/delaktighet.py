@@ -107,3 +107,13 @@ class RoutineCheckSerializer(serializers.ModelSerializer):
         fields = ["id", "unit", "unit_name", "organisation", "version", "period_start", "period_end",
                   "completed_at", "answers"]
         read_only_fields = fields
+
+
+class ReportQuerySerializer(StrictSerializer):
+    organisation = serializers.IntegerField(required=False)
+    unit = serializers.IntegerField(required=False)
+    period_start = serializers.DateField(required=False)
+    period_end = serializers.DateField(required=False)
+    version = serializers.IntegerField(required=False)
+    group_by = serializers.MultipleChoiceField(choices=["gender", "age_band"], required=False)
+    output = serializers.ChoiceField(choices=["json", "csv", "xlsx"], required=False, default="json")

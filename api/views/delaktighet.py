@@ -15,6 +15,7 @@ from api.serializers.delaktighet import (
     PaperAnswerSerializer,
     PublicAnswerSerializer,
     PublicQuestionnaireSerializer,
+    ReportQuerySerializer,
     ResponseSerializer,
     RoutineCheckInSerializer,
     RoutineCheckSerializer,
@@ -24,6 +25,8 @@ from api.views.base import GatedReadOnlyViewSet
 from organisations import access
 from organisations.models import Unit
 from sip.delaktighet import queries, services
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class PublicQuestionnaireView(APIView):
@@ -121,4 +124,40 @@ class RoutineCheckViewSet(GatedReadOnlyViewSet, mixins.CreateModelMixin):
         check = services.record_routine_check(request.user, unit=unit, **data)
         return Response(RoutineCheckSerializer(self.gate().get(pk=check.pk)).data, status=status.HTTP_201_CREATED)
 
+
+
+
+class ParticipationReportView(APIView):
+    """Delaktighet results: invitations, answers, response rate, per item mean, distribution and share ≥ 4,
+    and the share of respondents whose own mean is ≥ 4 — split by gender and/or age band. Every cell built
+    from fewer answers than the configured minimum is shown as "<5" (with complementary suppression),
+    in JSON, CSV and XLSX alike. Free-text answers never appear."""
+
+    @extend_schema(
+        parameters=[ReportQuerySerializer],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR,
+                   (200, XLSX): OpenApiTypes.BINARY},
+        tags=["reports"])
+    def get(self, request):
+        from django.http import HttpResponse
+
+        from sip.delaktighet import reports
+
+        params = request.query_params.copy()
+        params.pop("page", None)
+        serializer = ReportQuerySerializer(data={**params.dict(), "group_by": params.getlist("group_by")})
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        output = data.pop("output")
+        data["group_by"] = tuple(sorted(data.get("group_by") or ()))
+        report = reports.participation_report(request.user, **data)
+        if output == "csv":
+            response = HttpResponse(reports.to_csv(report), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = 'attachment; filename="delaktighet.csv"'
+            return response
+        if output == "xlsx":
+            response = HttpResponse(reports.to_xlsx(report), content_type=XLSX)
+            response["Content-Disposition"] = 'attachment; filename="delaktighet.xlsx"'
+            return response
+        return Response(report)
 

@@ -260,6 +260,8 @@ DELAKTIGHET_CASES = [
          unscoped=True),
     Case("delaktighet/templates-fhir", "get", lambda w, s: "/api/v1/delaktighet/templates/1/fhir/",
          for_anyone(200), unscoped=True),
+    Case("reports/delaktighet-get", "get", lambda w, s: f"/api/v1/reports/delaktighet/?organisation={org_of(w, s).pk}",
+         lambda r, s: 200 if s == "own" else 404),
     Case("routine-checks-list", "get", lambda w, s: "/api/v1/routine-checks/", for_anyone(200), unscoped=True),
     Case("routine-checks-detail", "get", lambda w, s: f"/api/v1/routine-checks/{routine_check_of(w, s).pk}/",
          lambda r, s: 200 if s == "own" else 404),
