@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     *auth_urlpatterns,
+    path("", include("frontend.delaktighet_urls")),
     path("", include("frontend.urls")),
 ]
 if settings.OIDC_ENABLED:
