@@ -117,3 +117,20 @@ class ReportQuerySerializer(StrictSerializer):
     version = serializers.IntegerField(required=False)
     group_by = serializers.MultipleChoiceField(choices=["gender", "age_band"], required=False)
     output = serializers.ChoiceField(choices=["json", "csv", "xlsx"], required=False, default="json")
+
+
+class RoutineTrendQuerySerializer(serializers.Serializer):
+    unit = serializers.IntegerField(required=False)
+    organisation = serializers.IntegerField(required=False)
+
+
+class RoutineTrendSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    unit_id = serializers.IntegerField()
+    unit__name = serializers.CharField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    total = serializers.IntegerField()
+    yes = serializers.IntegerField()
+    partly = serializers.IntegerField()
+    share_yes = serializers.FloatField(allow_null=True)

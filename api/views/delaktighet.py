@@ -2,7 +2,7 @@
 staff, templates, rutinkollen. Thin: rules live in sip.delaktighet."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -19,6 +19,8 @@ from api.serializers.delaktighet import (
     ResponseSerializer,
     RoutineCheckInSerializer,
     RoutineCheckSerializer,
+    RoutineTrendQuerySerializer,
+    RoutineTrendSerializer,
     TemplateVersionSerializer,
 )
 from api.views.base import GatedReadOnlyViewSet
@@ -114,6 +116,16 @@ class RoutineCheckViewSet(GatedReadOnlyViewSet, mixins.CreateModelMixin):
 
     def gate(self):
         return queries.routine_checks_for(self.request.user)
+
+    @extend_schema(parameters=[OpenApiParameter("unit", int), OpenApiParameter("organisation", int)],
+                   responses=RoutineTrendSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def trend(self, request):
+        """Share of 'ja' per check over time, per unit (optionally one unit or one organisation)."""
+        serializer = RoutineTrendQuerySerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        rows = queries.routine_trend(request.user, **serializer.validated_data)
+        return Response(RoutineTrendSerializer(rows, many=True).data)
 
     @extend_schema(request=RoutineCheckInSerializer, responses={201: RoutineCheckSerializer})
     def create(self, request, *args, **kwargs):

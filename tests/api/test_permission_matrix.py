@@ -262,6 +262,7 @@ DELAKTIGHET_CASES = [
          for_anyone(200), unscoped=True),
     Case("reports/delaktighet-get", "get", lambda w, s: f"/api/v1/reports/delaktighet/?organisation={org_of(w, s).pk}",
          lambda r, s: 200 if s == "own" else 404),
+    Case("routine-checks-trend", "get", lambda w, s: "/api/v1/routine-checks/trend/", for_anyone(200), unscoped=True),
     Case("routine-checks-list", "get", lambda w, s: "/api/v1/routine-checks/", for_anyone(200), unscoped=True),
     Case("routine-checks-detail", "get", lambda w, s: f"/api/v1/routine-checks/{routine_check_of(w, s).pk}/",
          lambda r, s: 200 if s == "own" else 404),

@@ -41,3 +41,18 @@ def test_bad_report_parameters_are_field_errors(world):
     response = client.get("/api/v1/reports/delaktighet/?group_by=colour&period_start=igår&output=pdf")
     assert response.status_code == 400
     assert {"group_by", "period_start", "output"} <= set(response.json()["errors"])
+
+
+def test_routine_trend_per_unit_over_time(world):
+    from sip.delaktighet import services as delaktighet
+
+    user = world.users_a[Role.SAMORDNARE]
+    codes = ["erbjuder_sip", "samtycke_forst", "kallelse_i_tid", "kopia_klarsprak"]
+    for start, value in (("2026-01-01", "no"), ("2026-07-01", "yes")):
+        delaktighet.record_routine_check(user, unit=world.unit_a, period_start=start, period_end=start[:5] + "12-31"
+                                         if start.endswith("07-01") else "2026-06-30",
+                                         answers={code: {"value": value} for code in codes})
+    rows = client_for(user).get("/api/v1/routine-checks/trend/", {"unit": world.unit_a.pk}).json()
+    assert [r["share_yes"] for r in rows] == [0.0, 1.0]
+    other = client_for(world.users_b[Role.SAMORDNARE]).get("/api/v1/routine-checks/trend/").json()
+    assert other == []
