@@ -1,0 +1,82 @@
+"""Who sees a deviation, and how much.
+
+* full: the reporting unit, and the counterpart — its organisation's designated contact persons and the
+  members of the counterpart unit when one is named;
+* pseudonymised: members of the forum spanning both organisations (no SIP link, no staff names), and
+  only once the report is submitted;
+* nobody else: 404.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from avvikelser.models import ContactPerson, Deviation, ForumMember, ForumRole, State
+from organisations import access
+from organisations.errors import NotFound
+
+
+def contact_organisation_ids(user) -> set[int]:
+    if not access.is_staff_member(user):
+        return set()
+    return set(ContactPerson.objects.filter(user_id=user.pk).values_list("organisation_id", flat=True))
+
+
+def forum_ids(user, role: str | None = None) -> set[int]:
+    if not access.is_staff_member(user):
+        return set()
+    members = ForumMember.objects.filter(user_id=user.pk)
+    if role:
+        members = members.filter(role=role)
+    return set(members.values_list("forum_id", flat=True))
+
+
+def _full_q(user) -> Q:
+    units = access.unit_ids(user)
+    return (Q(reporting_unit_id__in=units)
+            | (~Q(state=State.UTKAST) & (Q(counterpart_organisation_id__in=contact_organisation_ids(user))
+                                        | Q(counterpart_unit_id__in=units))))
+
+
+def visible_deviations(user, queryset: QuerySet | None = None) -> QuerySet:
+    queryset = Deviation.objects.all() if queryset is None else queryset
+    if not access.is_staff_member(user):
+        return queryset.none()
+    forum_q = ~Q(state=State.UTKAST) & Q(forum_id__in=forum_ids(user))
+    return queryset.filter(_full_q(user) | forum_q)
+
+
+def get_deviation(user, pk) -> Deviation:
+    return access.get_visible(visible_deviations(user), pk)
+
+
+def sides(user, deviation: Deviation) -> set[str]:
+    result = set()
+    units = access.unit_ids(user)
+    if deviation.reporting_unit_id in units:
+        result.add("reporter")
+    if deviation.state != State.UTKAST and (
+            deviation.counterpart_organisation_id in contact_organisation_ids(user)
+            or (deviation.counterpart_unit_id and deviation.counterpart_unit_id in units)):
+        result.add("counterpart")
+    if deviation.forum_id and deviation.state != State.UTKAST:
+        if deviation.forum_id in forum_ids(user, ForumRole.PROCESSLEDARE):
+            result.add("processledare")
+        if deviation.forum_id in forum_ids(user):
+            result.add("forum")
+    return result
+
+
+def sees_in_full(user, deviation: Deviation) -> bool:
+    return bool({"reporter", "counterpart"} & sides(user, deviation))
+
+
+def require_side(user, deviation: Deviation, allowed) -> set[str]:
+    from organisations.errors import Forbidden
+
+    mine = sides(user, deviation)
+    if not mine:
+        raise NotFound
+    if not (mine & set(allowed)):
+        raise Forbidden
+    return mine

@@ -1,0 +1,213 @@
+"""Collaboration deviations (samverkansavvikelser): the category taxonomy, the forum whose deadlines and
+members they answer to, the report itself, its dialogue and its history."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from organisations.models import Organisation, Unit
+
+
+class Category(models.Model):
+    """A category of the taxonomy. Renaming keeps the row; retiring or merging sets `retired_at` and, for a
+    merge, `successor`: old reports keep their category and count under the successor's root."""
+
+    key = models.SlugField(_("nyckel"), max_length=60, unique=True)
+    name = models.CharField(_("namn"), max_length=200)
+    description = models.TextField(_("beskrivning"), blank=True)
+    successor = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="predecessors", verbose_name=_("ersatt av"))
+    retired_at = models.DateTimeField(_("avvecklad"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("kategori")
+        verbose_name_plural = _("kategorier")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(successor__isnull=True) | Q(retired_at__isnull=False),
+                                   name="category_merged_is_retired"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CategoryEvent(models.Model):
+    """The taxonomy's history: created, renamed, retired, merged — who and when."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10)  # created / renamed / retired / merged
+    old = models.JSONField(null=True, blank=True)
+    new = models.JSONField(null=True, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.category_id} {self.kind}"
+
+
+class Forum(models.Model):
+    """A samverkansforum / styrgrupp spanning member organisations; its deadlines govern the deviations
+    between them."""
+
+    name = models.CharField(_("namn"), max_length=200, unique=True)
+    organisations = models.ManyToManyField(Organisation, related_name="forums", verbose_name=_("organisationer"))
+    acknowledge_working_days = models.PositiveSmallIntegerField(_("arbetsdagar till mottagande"), default=5)
+    answer_days = models.PositiveSmallIntegerField(_("dagar till återkoppling"), default=60)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("samverkansforum")
+        verbose_name_plural = _("samverkansforum")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ForumRole(models.TextChoices):
+    ORDFORANDE = "ordforande", _("Ordförande")
+    PROCESSLEDARE = "processledare", _("Processledare")
+    LEDAMOT = "ledamot", _("Ledamot")
+
+
+class ForumMember(models.Model):
+    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forum_memberships")
+    role = models.CharField(_("roll"), max_length=16, choices=ForumRole.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["forum", "user"], name="forummember_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.forum_id}:{self.user_id} {self.role}"
+
+
+class Agreement(models.Model):
+    """An agreement, guideline or routine between the forum's organisations (a reference list per forum)."""
+
+    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="agreements")
+    name = models.CharField(_("namn"), max_length=200)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["forum", "name"], name="agreement_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContactPerson(models.Model):
+    """An organisation's designated contact who acknowledges and answers deviations reported against it."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="deviation_contacts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "user"], name="contactperson_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}:{self.user_id}"
+
+
+class State(models.TextChoices):
+    UTKAST = "utkast", _("Utkast")
+    INKOMMEN = "inkommen", _("Inkommen")
+    MOTTAGEN = "mottagen", _("Mottagen")
+    BESVARAD = "besvarad", _("Besvarad")
+    AVSLUTAD = "avslutad", _("Avslutad")
+    ESKALERAD = "eskalerad", _("Eskalerad till forum")
+
+
+class Consequence(models.TextChoices):
+    INGEN = "ingen", _("Ingen")
+    RISK = "risk", _("Risk för skada")
+    SKADA = "skada", _("Skada")
+    OKAND = "okand", _("Okänd")
+
+
+class Deviation(models.Model):
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reporting_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    reporting_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    counterpart_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+",
+                                                 verbose_name=_("motpart"))
+    counterpart_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                         verbose_name=_("motpartens enhet"))
+    forum = models.ForeignKey(Forum, on_delete=models.PROTECT, null=True, blank=True, related_name="deviations")
+    occurred_on = models.DateField(_("händelsedatum"))
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                  verbose_name=_("överenskommelse eller rutin"))
+    agreement_other = models.CharField(_("annan överenskommelse eller rutin"), max_length=200, blank=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="deviations")
+    what_happened = models.TextField(_("vad hände"))
+    immediate_action = models.TextField(_("omedelbar åtgärd"), blank=True)
+    consequence = models.CharField(_("konsekvens för personen"), max_length=8, choices=Consequence.choices,
+                                   default=Consequence.OKAND)
+    suggestion = models.TextField(_("förslag på förbättring"), blank=True)
+    sip = models.ForeignKey("sip.Sip", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    state = models.CharField(_("status"), max_length=10, choices=State.choices, default=State.UTKAST)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    acknowledge_due_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    answer_due_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    analysis = models.TextField(_("motpartens analys"), blank=True)
+    measures = models.TextField(_("motpartens åtgärder"), blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("samverkansavvikelse")
+        verbose_name_plural = _("samverkansavvikelser")
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["counterpart_organisation", "state"], name="deviation_counterpart_state"),
+            models.Index(fields=["reporting_unit", "state"], name="deviation_reporter_state"),
+            models.Index(fields=["forum", "occurred_on"], name="deviation_forum_date"),
+            models.Index(fields=["category", "occurred_on"], name="deviation_category_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Avvikelse {self.pk}"
+
+
+class Comment(models.Model):
+    deviation = models.ForeignKey(Deviation, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("kommentar"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Kommentar {self.pk}"
+
+
+class DeviationChange(models.Model):
+    deviation = models.ForeignKey(Deviation, on_delete=models.CASCADE, related_name="changes")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=12)  # create / update / transition / comment
+    field = models.CharField(max_length=60, blank=True)
+    old = models.JSONField(null=True, blank=True)
+    new = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["deviation", "at"], name="deviationchange_dev_at")]
+
+    def __str__(self) -> str:
+        return f"{self.deviation_id} {self.action} {self.field}"
