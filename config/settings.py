@@ -311,6 +311,7 @@ DEMO_PASSWORD = env_str("DEMO_PASSWORD", "samverkan-demo")
 SIP_CALL_LIMIT_DAYS = env_int("SIP_CALL_LIMIT_DAYS", 21)
 SIP_DISCHARGE_CALL_LIMIT_DAYS = env_int("SIP_DISCHARGE_CALL_LIMIT_DAYS", 3)
 SIP_PRESENCE_SECONDS = env_int("SIP_PRESENCE_SECONDS", 30)
+SIP_PRESENCE_POLL_SECONDS = env_int("SIP_PRESENCE_POLL_SECONDS", 10)
 # Delaktighet: how long an answer link lives, when the one reminder goes out, the smallest reported cell.
 DELAKTIGHET_LINK_DAYS = env_int("DELAKTIGHET_LINK_DAYS", 30)
 DELAKTIGHET_REMINDER_DAYS = env_int("DELAKTIGHET_REMINDER_DAYS", 7)

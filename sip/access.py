@@ -51,15 +51,17 @@ def active_consent_q(today=None) -> Q:
     return Q(withdrawn_at__isnull=True) & (Q(valid_until__isnull=True) | Q(valid_until__gte=today))
 
 
-def organisations_with_access(sip: Sip, today=None) -> set[int]:
-    consents = list(Consent.objects.filter(sip=sip).values("organisation_id", "withdrawn_at", "valid_until"))
+def consent_is_active(consent: Consent, today=None) -> bool:
+    """Given, not withdrawn, not past its end date: the one rule, for lists and for grants alike."""
     today = today or timezone.localdate()
-    allowed = {
-        c["organisation_id"] for c in consents
-        if c["withdrawn_at"] is None and (c["valid_until"] is None or c["valid_until"] >= today)
-    }
+    return consent.withdrawn_at is None and (consent.valid_until is None or consent.valid_until >= today)
+
+
+def organisations_with_access(sip: Sip, today=None) -> set[int]:
+    consents = list(Consent.objects.filter(sip=sip).only("organisation_id", "withdrawn_at", "valid_until"))
+    allowed = {c.organisation_id for c in consents if consent_is_active(c, today)}
     initiating = sip.initiating_unit.organisation_id
-    if not any(c["organisation_id"] == initiating for c in consents):
+    if not any(c.organisation_id == initiating for c in consents):
         allowed.add(initiating)
     return allowed
 

@@ -41,8 +41,9 @@ def _plan(identifier, first, last, gender, username, other_unit_name, target, di
     today = timezone.localdate()
     sip = services.create_sip(
         actor, person=person, initiating_unit=home_unit, units=[other_unit],
-        need_identified_on=today - datetime.timedelta(days=40), discharge_track=discharge,
-        discharge_ready_at=timezone.now() - datetime.timedelta(days=5) if discharge else None,
+        # Johan's call is overdue and Kim has a late action, so the demo shows what the flags look like.
+        need_identified_on=today - datetime.timedelta(days=30 if first == "Johan" else 10), discharge_track=discharge,
+        discharge_ready_at=timezone.now() - datetime.timedelta(days=1) if discharge else None,
         reason="Behov av insatser från både socialtjänst och beroendevård.", coordinator=actor,
     )
     services.give_consent(actor, sip, organisation=Organisation.objects.get(pk=other_unit.organisation_id),
@@ -55,7 +56,8 @@ def _plan(identifier, first, last, gender, username, other_unit_name, target, di
                            ends_on=today + datetime.timedelta(days=60), status="pagar",
                            person_does="Jag går på visningar av lägenheter.")
     services.create_action(actor, sip, title="Samtalsbehandling", goal=goals[2], responsible_unit=other_unit,
-                           starts_on=today - datetime.timedelta(days=10), ends_on=today - datetime.timedelta(days=1))
+                           starts_on=today - datetime.timedelta(days=10),
+                           ends_on=today + datetime.timedelta(days=-1 if first == "Kim" else 45))
     services.create_action(actor, sip, title="Kontakt med Arbetsförmedlingen", responsible_other="Arbetsförmedlingen",
                            starts_on=today + datetime.timedelta(days=14))
     start = timezone.now().replace(hour=9, minute=0, second=0, microsecond=0) - datetime.timedelta(days=7)

@@ -75,11 +75,15 @@ def _apply(obj, changes: dict, allowed: tuple[str, ...]) -> None:
         setattr(obj, name, value)
 
 
-def _sip_for_write(actor, sip_id: int) -> Sip:
-    """Lock the plan row after checking the user may see (and so change) it."""
+def _sip_for_write(actor, sip_id: int, *, allow_closed: bool = False) -> Sip:
+    """Lock the plan row after checking the user may see (and so change) it. A closed plan is a record:
+    only consent can still be withdrawn in it."""
     get_sip(actor, sip_id)
-    return (Sip.objects.select_for_update(of=("self",)).select_related("initiating_unit", "lead_organisation")
-            .get(pk=sip_id))
+    sip = (Sip.objects.select_for_update(of=("self",)).select_related("initiating_unit", "lead_organisation")
+           .get(pk=sip_id))
+    if not allow_closed and sip.status not in lifecycle.OPEN:
+        raise Conflict(_("Planen är avslutad eller avbruten och kan inte ändras."), code="plan_closed")
+    return sip
 
 
 def _reread(actor, sip_id: int) -> Sip:
@@ -127,6 +131,14 @@ def find_or_register_person(actor, *, identifier: str, identifier_kind: str | No
 
 def lookup_person(actor, identifier: str) -> Person:
     """Find a person by personnummer, samordningsnummer or reserve number; links the acting unit."""
+    import re
+
+    if re.fullmatch(r"\s*(\d{6}|\d{8})[-+ ]?\d{4}\s*", identifier or ""):
+        # Shaped like a personnummer: say so when the check digit or date is wrong, never "not found".
+        try:
+            identifiers.normalise(identifier)
+        except ValidationError as exc:
+            raise ValidationError({"identifier": exc.messages}) from None
     canonical = None
     for kind in (None, "reservnummer"):
         try:
@@ -212,6 +224,8 @@ def update_sip(actor, sip: Sip, expected_version, **changes) -> Sip:
         _check_version(sip, expected_version)
         before = history.snapshot(sip, SIP_FIELDS)
         _apply(sip, changes, SIP_FIELDS)
+        if history.snapshot(sip, SIP_FIELDS) == before:
+            return _reread(actor, sip.pk)  # nothing changed: no new version to merge against
         _validate_sip(sip)
         sip.call_due_at = deadlines.call_due_at(sip)
         sip.version += 1
@@ -316,7 +330,7 @@ def give_consent(actor, sip: Sip, *, organisation: Organisation, method: str, gi
 def withdraw_consent(actor, sip: Sip, consent: Consent, withdrawn_at=None) -> Consent:
     """Cuts the organisation's access at once (in this transaction), unless another consent still holds."""
     with transaction.atomic():
-        sip = _sip_for_write(actor, sip.pk)
+        sip = _sip_for_write(actor, sip.pk, allow_closed=True)
         consent = Consent.objects.select_for_update().get(pk=consent.pk, sip=sip)
         if consent.withdrawn_at is not None:
             raise Conflict(_("Samtycket är redan återkallat."), code="consent_already_withdrawn")
@@ -419,6 +433,8 @@ def _validate_action(sip: Sip, action: Action) -> None:
             errors["responsible_user"] = _("Den ansvariga personen arbetar inte i den ansvariga enheten.")
         elif not memberships.filter(unit__sip_participations__sip=sip).exists():
             errors["responsible_user"] = _("Den ansvariga personen arbetar inte i någon av planens enheter.")
+    if action.starts_on and action.ends_on and action.ends_on < action.starts_on:
+        errors["ends_on"] = _("Insatsen kan inte sluta innan den börjar.")
     if not (action.responsible_organisation_id or action.responsible_other):
         errors["responsible_organisation"] = _("Ange vem som ansvarar för insatsen.")
     if errors:

@@ -7,14 +7,15 @@ the test. Navigate with the helpers below, which check each page as soon as it h
     with navigation(page):            # a click or submit that loads a new document, then axe
         page.get_by_role("button", name="Logga in").click()
     login(page, live_server, user)    # the Swedish login form, then axe on the page it lands on
+    other = new_page()                # a second browser (own cookies) for a second user, tracked the same way
 
 The `page` fixture counts every document the browser loads; at teardown it checks the page still open and
 fails the test if an earlier page was loaded without an axe run (a navigation outside the helpers).
 """
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,8 +166,9 @@ def login(page: Page, live_server, user, password: str = PASSWORD) -> None:
         page.get_by_role("button", name="Logga in").click()
 
 
-@pytest.fixture
-def page(browser: Browser, live_server, transactional_db, request) -> Iterator[Page]:
+@contextmanager
+def _tracked_page(browser: Browser, request) -> Iterator[Page]:
+    """A page in a browser context of its own (own cookies: its own signed-in user), with the axe tracking."""
     context = browser.new_context(locale="sv-SE")
     context.set_default_timeout(NAVIGATION_TIMEOUT_MS)
     page = context.new_page()
@@ -180,6 +182,20 @@ def page(browser: Browser, live_server, transactional_db, request) -> Iterator[P
     finally:
         _trackers.pop(page, None)
         context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server, transactional_db, request) -> Iterator[Page]:
+    with _tracked_page(browser, request) as page:
+        yield page
+
+
+@pytest.fixture
+def new_page(browser: Browser, live_server, transactional_db, request) -> Iterator[Callable[[], Page]]:
+    """Open another browser (a separate context) for a second user: `other = new_page()`. Each page it opens
+    gets the same every-page-checked-with-axe teardown as `page`."""
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(_tracked_page(browser, request))
 
 
 def _check_every_page_was_checked(page: Page, tracker: _Tracker) -> None:
