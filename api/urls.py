@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from api.problems import api_not_found
+from api.views.avvikelser import CategoryViewSet, DeviationViewSet
 from api.views.delaktighet import (
     InvitationViewSet,
     ParticipationReportView,
@@ -49,6 +50,8 @@ router.register(r"sips/(?P<sip_pk>[0-9]+)/units", SipUnitViewSet, basename="sip-
 router.register(r"sips/(?P<sip_pk>[0-9]+)/invitations", InvitationViewSet, basename="sip-invitation")
 router.register("delaktighet/templates", TemplateViewSet, basename="delaktighet-template")
 router.register("routine-checks", RoutineCheckViewSet, basename="routine-check")
+router.register("avvikelser", DeviationViewSet, basename="deviation")
+router.register("avvikelse-categories", CategoryViewSet, basename="deviation-category")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),

@@ -31,7 +31,7 @@ def forum_ids(user, role: str | None = None) -> set[int]:
     return set(members.values_list("forum_id", flat=True))
 
 
-def _full_q(user) -> Q:
+def full_view_q(user) -> Q:
     units = access.unit_ids(user)
     return (Q(reporting_unit_id__in=units)
             | (~Q(state=State.UTKAST) & (Q(counterpart_organisation_id__in=contact_organisation_ids(user))
@@ -43,7 +43,7 @@ def visible_deviations(user, queryset: QuerySet | None = None) -> QuerySet:
     if not access.is_staff_member(user):
         return queryset.none()
     forum_q = ~Q(state=State.UTKAST) & Q(forum_id__in=forum_ids(user))
-    return queryset.filter(_full_q(user) | forum_q)
+    return queryset.filter(full_view_q(user) | forum_q)
 
 
 def get_deviation(user, pk) -> Deviation:

@@ -272,7 +272,80 @@ DELAKTIGHET_CASES = [
                                                                                      "comment": "Oftast"}}}),
 ]
 
-CASES += [Case(**{**c.__dict__, "varies": "actor"}) for c in SIP_CASES + DELAKTIGHET_SIP_CASES]
+# --- Avvikelser: org A's unit reports against org B; B's contact person (behandlare) answers. ---------------
+
+def deviation_setup(w: World):
+    if getattr(w, "_deviation", None) is None:
+        import datetime
+
+        from avvikelser import services as deviations
+        from avvikelser.models import Category, ContactPerson, Forum
+
+        forum = Forum.objects.create(name="Testforum")
+        forum.organisations.set([w.org_a, w.org_b])
+        ContactPerson.objects.create(organisation=w.org_b, user=w.users_b[Role.BEHANDLARE])
+        values = {"counterpart_organisation": w.org_b, "occurred_on": datetime.date.today(),
+                  "category": Category.objects.get(key="bemotande"), "what_happened": "Ingen återkoppling."}
+        reporter = w.users_a[Role.SOCIALSEKRETERARE]
+        submitted = deviations.create_draft(reporter, reporting_unit=w.unit_a, **values)
+        w._deviation = deviations.transition(reporter, submitted, "inkommen", 1)
+        w._draft = deviations.create_draft(reporter, reporting_unit=w.unit_a, **values)
+    return w._deviation
+
+
+def counterpart_sees(ok):
+    return lambda role, scope: ok if scope == "own" or role == Role.BEHANDLARE else 404
+
+
+def taxonomy_admin(ok):
+    return lambda role, scope: ok if role in (Role.ORG_ADMIN, Role.PROCESSLEDARE) else 403
+
+
+def dev_url(w, tail=""):
+    return f"/api/v1/avvikelser/{deviation_setup(w).pk}/{tail}"
+
+
+def category_pk(key):
+    from avvikelser.models import Category
+
+    return Category.objects.get(key=key).pk
+
+
+DEVIATION_CASES = [
+    Case("avvikelser-list", "get", lambda w, s: "/api/v1/avvikelser/", for_anyone(200), unscoped=True),
+    Case("avvikelser-detail", "get", lambda w, s: dev_url(w), counterpart_sees(200)),
+    Case("avvikelser-create", "post", lambda w, s: "/api/v1/avvikelser/", for_anyone(201),
+         data=lambda w, s: {"reporting_unit": (w.unit_a if s == "own" else w.unit_b).pk,
+                            "counterpart_organisation": (w.org_b if s == "own" else w.org_a).pk,
+                            "occurred_on": "2026-01-05", "category": category_pk("sip"),
+                            "what_happened": "Kallelsen kom aldrig fram."}),
+    Case("avvikelser-update", "patch", lambda w, s: (deviation_setup(w), f"/api/v1/avvikelser/{w._draft.pk}/")[1],
+         plan_member(200), data=lambda w, s: {"suggestion": "Gemensam rutin."},
+         headers=lambda w, s: {"HTTP_IF_MATCH": '"1"'}),
+    Case("avvikelser-transitions", "post", lambda w, s: dev_url(w, "transitions/"), counterpart_sees(200),
+         data=lambda w, s: {"state": "eskalerad"}, headers=if_match(lambda w: deviation_setup(w))),
+    Case("avvikelser-comments", "get", lambda w, s: dev_url(w, "comments/"), counterpart_sees(200)),
+    Case("avvikelser-comments-post", "post", lambda w, s: dev_url(w, "comments/"), counterpart_sees(201),
+         data=lambda w, s: {"text": "Vi tittar på rutinen."}),
+    Case("avvikelser-history", "get", lambda w, s: dev_url(w, "history/"), counterpart_sees(200)),
+    Case("avvikelse-categories-list", "get", lambda w, s: "/api/v1/avvikelse-categories/", for_anyone(200),
+         unscoped=True),
+    Case("avvikelse-categories-detail", "get",
+         lambda w, s: f"/api/v1/avvikelse-categories/{category_pk('sip')}/", for_anyone(200), unscoped=True),
+    Case("avvikelse-categories-create", "post", lambda w, s: "/api/v1/avvikelse-categories/", taxonomy_admin(201),
+         data=lambda w, s: {"key": "nytt-omrade", "name": "Nytt område"}, unscoped=True),
+    Case("avvikelse-categories-rename", "post",
+         lambda w, s: f"/api/v1/avvikelse-categories/{category_pk('sip')}/rename/", taxonomy_admin(200),
+         data=lambda w, s: {"name": "SIP-processen"}, unscoped=True),
+    Case("avvikelse-categories-retire", "post",
+         lambda w, s: f"/api/v1/avvikelse-categories/{category_pk('hjalpmedel')}/retire/", taxonomy_admin(200),
+         unscoped=True),
+    Case("avvikelse-categories-merge", "post",
+         lambda w, s: f"/api/v1/avvikelse-categories/{category_pk('otydlig-malgrupp')}/merge/", taxonomy_admin(200),
+         data=lambda w, s: {"target": category_pk("ansvarsfordelning")}, unscoped=True),
+]
+
+CASES += [Case(**{**c.__dict__, "varies": "actor"}) for c in SIP_CASES + DELAKTIGHET_SIP_CASES + DEVIATION_CASES]
 CASES += DELAKTIGHET_CASES
 
 

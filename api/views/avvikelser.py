@@ -1,0 +1,167 @@
+"""The deviation API: reports, their workflow, dialogue and history, and the category taxonomy.
+The forum's members get the pseudonymised representation; everyone outside gets 404."""
+
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from api.serializers.avvikelser import (
+    CategoryMergeSerializer,
+    CategoryRenameSerializer,
+    CategorySerializer,
+    CommentSerializer,
+    DeviationChangeSerializer,
+    DeviationSerializer,
+    DeviationTransitionSerializer,
+    DeviationUpdateSerializer,
+    PseudonymisedDeviationSerializer,
+)
+from api.versioning import expected_version, with_etag
+from api.views.base import GatedViewSetMixin
+from api.views.sip import IF_MATCH
+from avvikelser import queries, services
+from avvikelser.models import Deviation, State
+
+
+class DeviationFilter(filters.FilterSet):
+    state = filters.MultipleChoiceFilter(choices=State.choices)
+    category = filters.NumberFilter(method="by_category")
+    counterpart = filters.NumberFilter(field_name="counterpart_organisation_id")
+    reporting_unit = filters.NumberFilter(field_name="reporting_unit_id")
+    forum = filters.NumberFilter(field_name="forum_id")
+    period_start = filters.DateFilter(field_name="occurred_on", lookup_expr="gte")
+    period_end = filters.DateFilter(field_name="occurred_on", lookup_expr="lte")
+    overdue = filters.BooleanFilter(method="by_overdue")
+
+    class Meta:
+        model = Deviation
+        fields = ["state", "category", "counterpart", "reporting_unit", "forum", "period_start", "period_end",
+                  "overdue"]
+
+    def by_category(self, queryset, name, value):
+        return queries.filter_deviations(queryset, category=value)
+
+    def by_overdue(self, queryset, name, value):
+        return queries.filter_deviations(queryset, overdue=value)
+
+
+def represent(deviation, **kwargs):
+    if getattr(deviation, "full_view", True):
+        return DeviationSerializer(deviation, **kwargs).data
+    return PseudonymisedDeviationSerializer(deviation, **kwargs).data
+
+
+@extend_schema_view(
+    partial_update=extend_schema(parameters=[IF_MATCH], request=DeviationUpdateSerializer),
+    update=extend_schema(parameters=[IF_MATCH], request=DeviationUpdateSerializer),
+)
+class DeviationViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+                       viewsets.ReadOnlyModelViewSet):
+    """Samverkansavvikelser: what happened between the organisations, never who."""
+
+    serializer_class = DeviationSerializer
+    filterset_class = DeviationFilter
+    ordering_fields = ["submitted_at", "occurred_on", "answer_due_at", "id"]
+
+    def gate(self):
+        return queries.deviations_for(self.request.user)
+
+    def get_serializer_class(self):
+        return DeviationUpdateSerializer if self.action in ("update", "partial_update") else DeviationSerializer
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response([represent(d) for d in page])
+
+    def retrieve(self, request, *args, **kwargs):
+        deviation = self.get_object()
+        return with_etag(Response(represent(deviation)), deviation)
+
+    def create(self, request, *args, **kwargs):
+        serializer = DeviationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        deviation = services.create_draft(request.user, reporting_unit=data.pop("reporting_unit"), **data)
+        deviation = self.gate().get(pk=deviation.pk)
+        return with_etag(Response(represent(deviation), status=status.HTTP_201_CREATED), deviation)
+
+    def update(self, request, *args, **kwargs):
+        deviation = self.get_object()
+        serializer = DeviationUpdateSerializer(deviation, data=request.data, partial=kwargs.pop("partial", False))
+        serializer.is_valid(raise_exception=True)
+        deviation = services.update_draft(request.user, deviation, expected_version(request),
+                                          **serializer.validated_data)
+        deviation = self.gate().get(pk=deviation.pk)
+        return with_etag(Response(represent(deviation)), deviation)
+
+    @extend_schema(parameters=[IF_MATCH], request=DeviationTransitionSerializer, responses=DeviationSerializer)
+    @action(detail=True, methods=["post"])
+    def transitions(self, request, pk=None):
+        """Submit, acknowledge, answer, close or escalate (409 when not allowed, 403 for the wrong side)."""
+        deviation = self.get_object()
+        serializer = DeviationTransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        deviation = services.transition(request.user, deviation, data.pop("state"), expected_version(request),
+                                        **data)
+        deviation = self.gate().get(pk=deviation.pk)
+        return with_etag(Response(represent(deviation)), deviation)
+
+    @extend_schema(methods=["get"], responses=CommentSerializer(many=True))
+    @extend_schema(methods=["post"], request=CommentSerializer, responses={201: CommentSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def comments(self, request, pk=None):
+        """The dialogue between the two sides."""
+        deviation = self.get_object()
+        context = {"full_view": deviation.full_view}
+        if request.method == "POST":
+            serializer = CommentSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            comment = services.comment(request.user, deviation, serializer.validated_data["text"])
+            return Response(CommentSerializer(comment, context=context).data, status=status.HTTP_201_CREATED)
+        return Response(CommentSerializer(queries.comments_of(deviation), many=True, context=context).data)
+
+    @extend_schema(responses=DeviationChangeSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        deviation = self.get_object()
+        return Response(DeviationChangeSerializer(queries.history_of(deviation), many=True,
+                                                  context={"full_view": deviation.full_view}).data)
+
+
+class CategoryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """The category taxonomy. Processledare and org_admins add, rename, retire and merge categories; old
+    reports keep their category and count under its successor."""
+
+    serializer_class = CategorySerializer
+    pagination_class = None
+    filter_backends = []
+
+    def get_queryset(self):
+        return queries.categories()
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_category(self.request.user, **serializer.validated_data)
+
+    @extend_schema(request=CategoryRenameSerializer, responses=CategorySerializer)
+    @action(detail=True, methods=["post"])
+    def rename(self, request, pk=None):
+        serializer = CategoryRenameSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        category = services.rename_category(request.user, self.get_object(), serializer.validated_data["name"])
+        return Response(CategorySerializer(category).data)
+
+    @extend_schema(request=None, responses=CategorySerializer)
+    @action(detail=True, methods=["post"])
+    def retire(self, request, pk=None):
+        return Response(CategorySerializer(services.retire_category(request.user, self.get_object())).data)
+
+    @extend_schema(request=CategoryMergeSerializer, responses=CategorySerializer)
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        serializer = CategoryMergeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        category = services.merge_categories(request.user, self.get_object(), serializer.validated_data["target"])
+        return Response(CategorySerializer(category).data)
