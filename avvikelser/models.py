@@ -211,3 +211,18 @@ class DeviationChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deviation_id} {self.action} {self.field}"
+
+
+class Notice(models.Model):
+    """One reminder or escalation per deviation and step (unique), however often the task runs."""
+
+    deviation = models.ForeignKey(Deviation, on_delete=models.CASCADE, related_name="notices")
+    step = models.CharField(max_length=30)
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["deviation", "step"], name="notice_once_per_step")]
+
+    def __str__(self) -> str:
+        return f"{self.deviation_id} {self.step}"

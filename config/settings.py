@@ -208,6 +208,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sip-reminders": {"task": "sip.tasks.send_sip_reminders", "schedule": 3600},
     "sip-expired-consents": {"task": "sip.tasks.refresh_expired_consents", "schedule": 3600},
     "delaktighet-reminders": {"task": "sip.delaktighet.tasks.send_invitation_reminders", "schedule": 3600},
+    "deviation-notices": {"task": "avvikelser.tasks.send_deviation_notices", "schedule": 3600},
 }
 
 # --- REST framework -------------------------------------------------------------------------------------

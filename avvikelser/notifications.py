@@ -1,0 +1,97 @@
+"""Reminders to the counterpart before its deadlines and escalation to the forum's processledare after them.
+
+Exactly one notice per deviation and step: the Notice row (unique) is claimed before sending and marked
+sent after; a claim left by a worker that died mid-send is taken over after STALE_CLAIM. E-mails carry a
+link and the deadline, never the report's text or anyone's name.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, override
+
+from avvikelser.models import ContactPerson, Deviation, ForumMember, ForumRole, Notice, State
+
+logger = logging.getLogger(__name__)
+STALE_CLAIM = datetime.timedelta(minutes=15)
+ANSWER_REMINDER_BEFORE = datetime.timedelta(days=7)
+ACK_REMINDER_BEFORE = datetime.timedelta(days=1)
+
+STEPS = {
+    "ack_reminder": gettext_lazy("En samverkansavvikelse mot er organisation behöver tas emot senast %(due)s."),
+    "answer_reminder": gettext_lazy("En samverkansavvikelse mot er organisation behöver besvaras senast %(due)s."),
+    "ack_escalation": gettext_lazy("En samverkansavvikelse har inte tagits emot inom tidsgränsen (%(due)s)."),
+    "answer_escalation": gettext_lazy("En samverkansavvikelse har inte besvarats inom tidsgränsen (%(due)s)."),
+}
+
+
+def due_steps(now=None) -> list[tuple[Deviation, str]]:
+    now = now or timezone.now()
+    found = []
+    queryset = Deviation.objects.filter(state__in=[State.INKOMMEN, State.MOTTAGEN]).select_related("forum")
+    ack = queryset.filter(state=State.INKOMMEN, acknowledge_due_at__isnull=False)
+    for deviation in ack.filter(acknowledge_due_at__lte=now + ACK_REMINDER_BEFORE, acknowledge_due_at__gt=now):
+        found.append((deviation, "ack_reminder"))
+    for deviation in ack.filter(acknowledge_due_at__lte=now):
+        found.append((deviation, "ack_escalation"))
+    answer = queryset.filter(answer_due_at__isnull=False)
+    for deviation in answer.filter(answer_due_at__lte=now + ANSWER_REMINDER_BEFORE, answer_due_at__gt=now):
+        found.append((deviation, "answer_reminder"))
+    for deviation in answer.filter(answer_due_at__lte=now):
+        found.append((deviation, "answer_escalation"))
+    return found
+
+
+def recipients(deviation: Deviation, step: str) -> list[str]:
+    if step.endswith("escalation"):
+        users = ForumMember.objects.filter(forum_id=deviation.forum_id, role=ForumRole.PROCESSLEDARE)
+        emails = users.values_list("user__email", flat=True)
+    else:
+        emails = ContactPerson.objects.filter(organisation_id=deviation.counterpart_organisation_id).values_list(
+            "user__email", flat=True)
+    return sorted({e for e in emails if e})
+
+
+def _claim(deviation: Deviation, step: str) -> Notice | None:
+    try:
+        with transaction.atomic():
+            return Notice.objects.create(deviation=deviation, step=step)
+    except IntegrityError:
+        pass
+    stale = Notice.objects.filter(deviation=deviation, step=step, sent_at__isnull=True,
+                                  claimed_at__lt=timezone.now() - STALE_CLAIM).first()
+    if stale and Notice.objects.filter(pk=stale.pk, sent_at__isnull=True, claimed_at=stale.claimed_at).update(
+            claimed_at=timezone.now()):
+        return stale
+    return None
+
+
+def send_due_notices(now=None) -> int:
+    sent = 0
+    for deviation, step in due_steps(now):
+        emails = recipients(deviation, step)
+        if not emails:
+            continue
+        notice = _claim(deviation, step)
+        if notice is None:
+            continue
+        due = deviation.acknowledge_due_at if step.startswith("ack") else deviation.answer_due_at
+        with override(settings.LANGUAGE_CODE):
+            body = "\n\n".join([
+                str(STEPS[step]) % {"due": timezone.localtime(due).strftime("%Y-%m-%d")},
+                _("Öppna avvikelsen: %(link)s") % {"link": f"{settings.SITE_URL}/avvikelser/{deviation.pk}/"},
+            ])
+            send_mail(_("Samverkansavvikelse att hantera"), body, settings.DEFAULT_FROM_EMAIL, emails)
+        Notice.objects.filter(pk=notice.pk).update(sent_at=timezone.now())
+        sent += 1
+    logger.info("sent %d deviation notices", sent)
+    return sent
+
+
