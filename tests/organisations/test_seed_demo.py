@@ -38,3 +38,19 @@ def test_seed_demo_has_plans_in_every_status_shared_between_organisations():
     for sip in Sip.objects.all():
         organisations = set(sip.participations.values_list("unit__organisation_id", flat=True))
         assert len(organisations) == 2
+
+
+def test_seed_demo_has_deviations_in_every_state_over_two_years():
+    import datetime
+
+    from avvikelser.models import Deviation, Forum, State
+
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+    assert 200 <= Deviation.objects.count() <= 500
+    assert set(Deviation.objects.values_list("state", flat=True)) == set(State.values)
+    dates = Deviation.objects.values_list("occurred_on", flat=True)
+    assert max(dates) - min(dates) > datetime.timedelta(days=600)
+    for key in ("brister-i-aterkoppling", "otydlig-malgrupp", "bemotande"):
+        assert Deviation.objects.filter(category__key=key).count() >= 20
+    assert Forum.objects.count() == 2
