@@ -117,3 +117,23 @@ def test_list_query_count_is_constant(world, forum):
     grow(6)
     assert (count(reporter), count(contact)) == small
     assert max(small) <= 10
+
+
+@pytest.mark.parametrize("tail", ["", "comments/", "history/"])
+def test_detail_comments_and_history_query_counts_are_constant(world, forum, tail):
+    contact = world.users_b[Role.BEHANDLARE]
+    body = submit(world, report(world))
+    deviation = Deviation.objects.get(pk=body["id"])
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            response = api(contact).get(f"/api/v1/avvikelser/{deviation.pk}/{tail}")
+        assert response.status_code == 200
+        return len(ctx.captured_queries)
+
+    services.comment(contact, deviation, "Första.")
+    small = count()
+    for i in range(6):
+        services.comment(contact, deviation, f"Kommentar {i}.")
+    assert count() == small
+    assert small <= 10
