@@ -155,7 +155,7 @@ def plan(world) -> Plan:
 @pytest.fixture(autouse=True)
 def _default_templates_after_flush(request):
     """Transactional tests flush every table between tests, data migrations included: put the default
-    questionnaires back so each such test starts like a migrated database."""
+    questionnaires and deviation categories back so each such test starts like a migrated database."""
     if not ({"transactional_db", "live_server"} & set(request.fixturenames)):
         yield
         return
@@ -165,4 +165,5 @@ def _default_templates_after_flush(request):
     from django.apps import apps
 
     import_module("sip.delaktighet.migrations.0002_default_templates").forwards(apps, None)
+    import_module("avvikelser.migrations.0002_default_categories").forwards(apps, None)
     yield
