@@ -134,3 +134,13 @@ class DeviationChangeSerializer(serializers.ModelSerializer):
         if not self.context.get("full_view", True) or change.actor is None:
             return None
         return change.actor.get_full_name()
+
+
+class DeviationImportSerializer(StrictSerializer):
+    """A CSV or XLSX file with one row per report (columns: docs/import-avvikelser.md)."""
+
+    file = serializers.FileField(help_text=_("CSV (komma- eller semikolonavgränsad, UTF-8) eller XLSX."))
+
+
+class DeviationImportResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField(help_text=_("Antal importerade avvikelser."))

@@ -1,18 +1,23 @@
 """The deviation API: reports, their workflow, dialogue and history, and the category taxonomy.
 The forum's members get the pseudonymised representation; everyone outside gets 404."""
 
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FileUploadParser, MultiPartParser
 from rest_framework.response import Response
 
+from api.problems import PROBLEM_CONTENT_TYPE, problem_body
 from api.serializers.avvikelser import (
     CategoryMergeSerializer,
     CategoryRenameSerializer,
     CategorySerializer,
     CommentSerializer,
     DeviationChangeSerializer,
+    DeviationImportResultSerializer,
+    DeviationImportSerializer,
     DeviationSerializer,
     DeviationTransitionSerializer,
     DeviationUpdateSerializer,
@@ -21,7 +26,7 @@ from api.serializers.avvikelser import (
 from api.versioning import expected_version, with_etag
 from api.views.base import GatedViewSetMixin
 from api.views.sip import IF_MATCH
-from avvikelser import queries, services
+from avvikelser import importer, queries, services
 from avvikelser.models import Deviation, State
 
 
@@ -129,6 +134,25 @@ class DeviationViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.Update
         deviation = self.get_object()
         return Response(DeviationChangeSerializer(queries.history_of(deviation), many=True,
                                                   context={"full_view": deviation.full_view}).data)
+
+    @extend_schema(request={"multipart/form-data": DeviationImportSerializer},
+                   responses={201: DeviationImportResultSerializer})
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FileUploadParser])
+    def import_(self, request):
+        """Import reports from a CSV or XLSX file (form field `file`; docs/import-avvikelser.md). Processledare
+        and org_admins only. All or nothing: a 400 problem lists every error in `errors.file` as text and in
+        `rows` as {row, column, message}, and nothing is saved."""
+        importer.require_importer(request.user)
+        serializer = DeviationImportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        result = importer.import_deviations(request.user, upload, filename=upload.name or "")
+        if not result.ok:
+            body = problem_body(400, _("Filen importerades inte: rätta felen och försök igen. Ingenting sparades."),
+                                code="import_rejected", errors={"file": result.messages()}, instance=request.path,
+                                rows=result.errors, more_errors=result.more_errors)
+            return Response(body, status=status.HTTP_400_BAD_REQUEST, content_type=PROBLEM_CONTENT_TYPE)
+        return Response({"created": result.created}, status=status.HTTP_201_CREATED)
 
 
 class CategoryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
