@@ -17,9 +17,14 @@ from organisations.errors import NotFound
 
 
 def contact_organisation_ids(user) -> set[int]:
+    """Organisations the user answers deviations for; loaded once per user object (like memberships)."""
     if not access.is_staff_member(user):
         return set()
-    return set(ContactPerson.objects.filter(user_id=user.pk).values_list("organisation_id", flat=True))
+    cached = getattr(user, "_samverkan_contact_orgs", None)
+    if cached is None:
+        cached = set(ContactPerson.objects.filter(user_id=user.pk).values_list("organisation_id", flat=True))
+        user._samverkan_contact_orgs = cached
+    return cached
 
 
 def forum_ids(user, role: str | None = None) -> set[int]:

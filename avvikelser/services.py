@@ -31,6 +31,12 @@ def _names_of(sip) -> list[str]:
     return [person.first_name, person.last_name]
 
 
+def _names_for(sides_of_actor: set[str], deviation) -> list[str]:
+    """The person's names are looked for only by those who see the report in full; for the forum's
+    pseudonymised view a name hit (with its position) would itself tell who the report is about."""
+    return _names_of(deviation.sip) if {"reporter", "counterpart"} & sides_of_actor else []
+
+
 def check_personal_data(values: dict, *, names=()) -> None:
     """Free text about what happened, never who: a 400 field error says what was found and where."""
     errors = {}
@@ -86,7 +92,7 @@ def _validate(actor, deviation: Deviation) -> None:
         errors["category"] = _("Kategorin är avvecklad. Välj en aktuell kategori.")
     if deviation.occurred_on and deviation.occurred_on > timezone.localdate():
         errors["occurred_on"] = _("Händelsedatumet kan inte ligga i framtiden.")
-    if deviation.agreement_id and deviation.forum_id and deviation.agreement.forum_id != deviation.forum_id:
+    if deviation.agreement_id and deviation.agreement.forum_id != deviation.forum_id:
         errors["agreement"] = _("Överenskommelsen hör till ett annat forum.")
     if deviation.sip_id:
         from sip.access import visible_sips
@@ -130,6 +136,8 @@ def update_draft(actor, deviation: Deviation, expected_version, **changes) -> De
         before = _snapshot(deviation, DRAFT_FIELDS)
         for name, value in changes.items():
             setattr(deviation, name, value)
+        if _snapshot(deviation, DRAFT_FIELDS) == before:
+            return deviation  # nothing changed: no new version, no empty history row
         deviation.forum = forum_for(deviation.reporting_organisation_id, deviation.counterpart_organisation_id)
         _validate(actor, deviation)
         deviation.full_clean()
@@ -182,7 +190,7 @@ def transition(actor, deviation: Deviation, target: str, expected_version, *, an
                 errors["measures"] = _("Beskriv vilka åtgärder ni vidtar.")
             if errors:
                 raise ValidationError(errors)
-            check_personal_data({"analysis": analysis, "measures": measures}, names=_names_of(deviation.sip))
+            check_personal_data({"analysis": analysis, "measures": measures}, names=_names_for(mine, deviation))
             deviation.analysis, deviation.measures, deviation.answered_at = analysis, measures, now
         elif target == State.AVSLUTAD:
             deviation.closed_at = now
@@ -201,7 +209,7 @@ def comment(actor, deviation: Deviation, text: str) -> Comment:
     mine = require_side(actor, deviation, {"reporter", "counterpart", "processledare"})
     if not text.strip():
         raise ValidationError({"text": _("Skriv en kommentar.")})
-    check_personal_data({"text": text}, names=_names_of(deviation.sip))
+    check_personal_data({"text": text}, names=_names_for(mine, deviation))
     membership = access.acting_membership(actor, organisation_id=(
         deviation.reporting_organisation_id if "reporter" in mine else deviation.counterpart_organisation_id))
     with transaction.atomic():

@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     *auth_urlpatterns,
     path("", include("frontend.delaktighet_urls")),
+    path("", include("frontend.avvikelser_urls")),
     path("", include("frontend.urls")),
 ]
 if settings.OIDC_ENABLED:
