@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 messages: $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -d locale -D django --statistics 2>&1 | tail -n 3
+	$(BIN)/pybabel compile -d locale -D django --statistics 2>&1 | tail -n 3
 
 makemessages: export DEBUG ?= 1
 makemessages: $(STAMP)
