@@ -29,6 +29,17 @@ _TITLES = {
 }
 
 
+def _log_without_message(what: str, exc: BaseException) -> None:
+    """The type and where it happened, not the message: database errors quote the offending values
+    (a duplicate personnummer, say), and personal data never goes to logs."""
+    import traceback
+
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or ""
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    logger.error("%s: %s %s\n%s", what, type(exc).__name__, sqlstate, frames)
+
+
 def problem_type(code: str) -> str:
     return f"urn:samverkan:problem:{code}"
 
@@ -133,11 +144,11 @@ def exception_handler(exc, context):
         body = problem_body(status, _("Tjänsten är tillfälligt otillgänglig. Försök igen om en stund."),
                             code="unavailable", instance=instance)
     elif isinstance(exc, DatabaseError):
-        logger.exception("database error")
+        _log_without_message("database error", exc)
         status = 500
         body = problem_body(status, _("Ett oväntat fel inträffade."), code="server_error", instance=instance)
     else:
-        logger.exception("unhandled API error")
+        _log_without_message("unhandled API error", exc)
         status = 500
         body = problem_body(status, _("Ett oväntat fel inträffade."), code="server_error", instance=instance)
 

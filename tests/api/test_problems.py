@@ -123,3 +123,20 @@ def test_html_pages_get_html_404(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_database_errors_are_logged_without_their_message(world, monkeypatch, caplog):
+    from django.db import IntegrityError
+
+    from api.views import organisations as views
+
+    def duplicate(*args, **kwargs):
+        raise IntegrityError('duplicate key value violates unique constraint DETAIL: Key (identifier)=(198112189876)')
+
+    monkeypatch.setattr(views.queries, "units_for", duplicate)
+    client = client_for(world.users_a[Role.ORG_ADMIN])
+    client.raise_request_exception = False
+    response = client.get("/api/v1/units/")
+    assert response.status_code == 500
+    assert "198112189876" not in caplog.text and "198112189876" not in response.content.decode()
+    assert "IntegrityError" in caplog.text
