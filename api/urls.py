@@ -11,6 +11,7 @@ from api.views.delaktighet import (
     RoutineCheckViewSet,
     TemplateViewSet,
 )
+from api.views.forums import ForumViewSet
 from api.views.organisations import (
     AuditEntryViewSet,
     MembershipViewSet,
@@ -52,6 +53,7 @@ router.register("delaktighet/templates", TemplateViewSet, basename="delaktighet-
 router.register("routine-checks", RoutineCheckViewSet, basename="routine-check")
 router.register("avvikelser", DeviationViewSet, basename="deviation")
 router.register("avvikelse-categories", CategoryViewSet, basename="deviation-category")
+router.register("forums", ForumViewSet, basename="forum")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),

@@ -348,6 +348,10 @@ DEVIATION_CASES = [
 CASES += [Case(**{**c.__dict__, "varies": "actor"}) for c in SIP_CASES + DELAKTIGHET_SIP_CASES + DEVIATION_CASES]
 CASES += DELAKTIGHET_CASES
 
+from tests.api.matrix_forums import FORUM_CASES  # noqa: E402 - the forum rows live beside their own helpers
+
+CASES += FORUM_CASES
+
 
 # Users without a membership are signed in but are not staff: 403 everywhere but /me/.
 NO_MEMBERSHIP = {"me": 200}
