@@ -11,6 +11,7 @@ from api.views.delaktighet import (
     RoutineCheckViewSet,
     TemplateViewSet,
 )
+from api.views.forum_work import AgendaItemViewSet, DecisionViewSet, ForumMeetingViewSet, MeasureViewSet
 from api.views.forums import ForumViewSet
 from api.views.organisations import (
     AuditEntryViewSet,
@@ -54,6 +55,11 @@ router.register("routine-checks", RoutineCheckViewSet, basename="routine-check")
 router.register("avvikelser", DeviationViewSet, basename="deviation")
 router.register("avvikelse-categories", CategoryViewSet, basename="deviation-category")
 router.register("forums", ForumViewSet, basename="forum")
+router.register(r"forums/(?P<forum_pk>[0-9]+)/meetings", ForumMeetingViewSet, basename="forum-meeting")
+router.register(r"forums/(?P<forum_pk>[0-9]+)/meetings/(?P<meeting_pk>[0-9]+)/items", AgendaItemViewSet,
+                basename="forum-meeting-item")
+router.register(r"forums/(?P<forum_pk>[0-9]+)/decisions", DecisionViewSet, basename="forum-decision")
+router.register(r"forums/(?P<forum_pk>[0-9]+)/measures", MeasureViewSet, basename="forum-measure")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),

@@ -226,3 +226,153 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deviation_id} {self.step}"
+
+
+# --- the forum's work: meetings, agenda, decisions, measures and the weekly digest -------------------------------
+
+class ForumMeetingStatus(models.TextChoices):
+    PLANNED = "planned", _("Planerat")
+    HELD = "held", _("Hållet")
+
+
+class ForumMeeting(models.Model):
+    """A meeting of the forum (styrgrupp) with its agenda, prepared by the processledare."""
+
+    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="meetings")
+    starts_at = models.DateTimeField(_("tid"))
+    location = models.CharField(_("plats"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=ForumMeetingStatus.choices,
+                              default=ForumMeetingStatus.PLANNED)
+    minutes = models.TextField(_("protokoll"), blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("forummöte")
+        verbose_name_plural = _("forummöten")
+        ordering = ["-starts_at", "-id"]
+        indexes = [models.Index(fields=["forum", "starts_at"], name="forummeeting_forum_start")]
+
+    def __str__(self) -> str:
+        return f"Forummöte {self.pk}"
+
+
+class AgendaKind(models.TextChoices):
+    SIGNAL = "signal", _("Ny signal")
+    ESCALATED = "escalated", _("Eskalerad avvikelse")
+    FOLLOW_UP = "follow_up", _("Uppföljning")
+    OTHER = "other", _("Övrigt")
+
+
+class AgendaItem(models.Model):
+    """A point on a meeting's agenda; it may point at the deviation, measure or pattern it is about."""
+
+    meeting = models.ForeignKey(ForumMeeting, on_delete=models.CASCADE, related_name="items")
+    order = models.PositiveIntegerField(_("ordning"))
+    kind = models.CharField(_("typ"), max_length=10, choices=AgendaKind.choices, default=AgendaKind.OTHER)
+    title = models.CharField(_("rubrik"), max_length=300)
+    deviation = models.ForeignKey(Deviation, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="agenda_items")
+    measure = models.ForeignKey("Measure", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="agenda_items")
+    fingerprint = models.CharField(_("mönster"), max_length=255, blank=True)
+    note = models.TextField(_("anteckning"), blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("dagordningspunkt")
+        verbose_name_plural = _("dagordningspunkter")
+        ordering = ["meeting", "order", "id"]
+        indexes = [models.Index(fields=["meeting", "order"], name="agendaitem_meeting_order")]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id}:{self.order} {self.kind}"
+
+
+class Decision(models.Model):
+    """A decision (beslut) of the forum, linked to the patterns (fingerprints) and reports that motivated it."""
+
+    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="decisions")
+    meeting = models.ForeignKey(ForumMeeting, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="decisions")
+    text = models.TextField(_("beslut"))
+    decided_on = models.DateField(_("beslutsdatum"))
+    fingerprints = models.JSONField(_("mönster"), default=list, blank=True)
+    deviations = models.ManyToManyField(Deviation, blank=True, related_name="decisions",
+                                        verbose_name=_("avvikelser"))
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("beslut")
+        verbose_name_plural = _("beslut")
+        ordering = ["-decided_on", "-id"]
+        indexes = [models.Index(fields=["forum", "decided_on"], name="decision_forum_date")]
+
+    def __str__(self) -> str:
+        return f"Beslut {self.pk}"
+
+
+class MeasureStatus(models.TextChoices):
+    PLANNED = "planned", _("Planerad")
+    IN_PROGRESS = "in_progress", _("Pågår")
+    DONE = "done", _("Genomförd")
+    CANCELLED = "cancelled", _("Avbruten")
+
+
+class Measure(models.Model):
+    """A measure (åtgärd) the forum decided: who owns it, by when, and the category and pair (reporting →
+    counterpart organisation) whose deviations it should reduce."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="measures")
+    title = models.CharField(_("åtgärd"), max_length=300)
+    owner_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+",
+                                           verbose_name=_("ansvarig organisation"))
+    responsible_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                         blank=True, related_name="+", verbose_name=_("ansvarig person"))
+    due_on = models.DateField(_("klart senast"))
+    status = models.CharField(_("status"), max_length=12, choices=MeasureStatus.choices,
+                              default=MeasureStatus.PLANNED)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 verbose_name=_("kategori"))
+    from_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True,
+                                          related_name="+", verbose_name=_("rapporterande organisation"))
+    to_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="+", verbose_name=_("motpart"))
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("åtgärd")
+        verbose_name_plural = _("åtgärder")
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["status", "due_on"], name="measure_status_due")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(from_organisation__isnull=True) & Q(to_organisation__isnull=True))
+                | (Q(from_organisation__isnull=False) & Q(to_organisation__isnull=False)),
+                name="measure_pair_complete"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Åtgärd {self.pk}"
+
+
+class DigestLog(models.Model):
+    """One weekly digest per forum, member and ISO week (unique), however often the task runs."""
+
+    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week = models.CharField(max_length=8)  # ISO year and week, e.g. "2026-W05"
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["forum", "user", "week"], name="digestlog_once_per_week")]
+
+    def __str__(self) -> str:
+        return f"{self.forum_id}:{self.user_id} {self.week}"

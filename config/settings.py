@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -209,6 +210,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sip-expired-consents": {"task": "sip.tasks.refresh_expired_consents", "schedule": 3600},
     "delaktighet-reminders": {"task": "sip.delaktighet.tasks.send_invitation_reminders", "schedule": 3600},
     "deviation-notices": {"task": "avvikelser.tasks.send_deviation_notices", "schedule": 3600},
+    # Monday morning; the later runs are retries only (one digest per member and week).
+    "forum-digests": {"task": "avvikelser.tasks.send_forum_digests",
+                      "schedule": crontab(minute=0, hour="7-9", day_of_week="mon")},
 }
 
 # --- REST framework -------------------------------------------------------------------------------------

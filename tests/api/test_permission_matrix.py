@@ -352,6 +352,10 @@ from tests.api.matrix_forums import FORUM_CASES  # noqa: E402 - the forum rows l
 
 CASES += FORUM_CASES
 
+from tests.api.matrix_forum_work import FORUM_WORK_CASES, route_name  # noqa: E402
+
+CASES += FORUM_WORK_CASES
+
 
 # Users without a membership are signed in but are not staff: 403 everywhere but /me/.
 NO_MEMBERSHIP = {"me": 200}
@@ -403,7 +407,7 @@ def test_matrix_covers_every_api_route():
     from api import urls
 
     covered = {case.name.rsplit("-", 1)[0] for case in CASES}
-    registered = {re.sub(r"^sips/\(\?P<sip_pk>\[0-9\]\+\)/", "sip-", prefix)
+    registered = {route_name(re.sub(r"^sips/\(\?P<sip_pk>\[0-9\]\+\)/", "sip-", prefix))
                   for prefix, _viewset, _basename in urls.router.registry}
     # Outside the router: the caller's profile; token, schema and docs are public by design.
     registered |= {"me", "sip-meetings"}
