@@ -76,3 +76,29 @@ def history_of(deviation) -> QuerySet[DeviationChange]:
 def categories() -> QuerySet[Category]:
     return Category.objects.select_related("successor").annotate(
         has_reports=Exists(Deviation.objects.filter(category=OuterRef("pk")))).order_by("name", "id")
+
+
+def forums_of_user_organisations(user) -> QuerySet:
+    """Forums that any of the user's organisations belongs to (ids, for subqueries)."""
+    from avvikelser.models import Forum
+    from organisations import access
+
+    return Forum.objects.filter(organisations__in=access.organisation_ids(user)).values("pk")
+
+
+def partner_organisation_ids(user) -> QuerySet:
+    """Organisations that share a forum with one of the user's organisations (a report's likely counterparts)."""
+    from organisations import access
+    from organisations.models import Organisation
+
+    return (Organisation.objects.filter(forums__in=forums_of_user_organisations(user), active=True)
+            .exclude(pk__in=access.organisation_ids(user)).values("pk"))
+
+
+def agreements_for(user, include_id=None) -> QuerySet:
+    """The reference lists of agreements and routines of the user's forums (plus one already chosen)."""
+    from avvikelser.models import Agreement
+
+    return (Agreement.objects.filter(Q(forum_id__in=forums_of_user_organisations(user), active=True)
+                                     | Q(pk=include_id))
+            .select_related("forum").order_by("forum__name", "name", "id"))

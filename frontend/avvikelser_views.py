@@ -36,7 +36,6 @@ from frontend.avvikelser_forms import REPORT_TEXT_FIELDS, CommentForm, GuardForm
 from organisations import access
 from organisations import queries as org_queries
 from organisations.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired
-from organisations.models import Organisation
 from sip import lifecycle
 from sip import queries as sip_queries
 
@@ -190,12 +189,6 @@ def _own_units(user) -> list:
     return list(units.values())
 
 
-def _forum_ids_of(organisation_ids):
-    from avvikelser.models import Forum
-
-    return Forum.objects.filter(organisations__in=organisation_ids).values("pk")
-
-
 def _sip_choices(user, include=None) -> list[tuple]:
     """The open plans the user takes part in (and the draft's current link), labelled with the person's name:
     showing the names is a read of the plans, so it is logged like 'Mina SIP:ar' logs it."""
@@ -213,14 +206,11 @@ def report_form(user, data=None, *, deviation: Deviation | None = None) -> Repor
         Q(active=True) | Q(pk=current.counterpart_organisation_id))
     if len(org_ids) == 1:
         organisations = organisations.exclude(pk__in=org_ids)
-    forums = _forum_ids_of(org_ids)
-    partners = Organisation.objects.filter(forums__in=forums, active=True).exclude(pk__in=org_ids).values("pk")
+    partners = queries.partner_organisation_ids(user)
     partner_units = org_queries.units_for(user).filter(
         Q(organisation_id__in=partners, active=True) | Q(pk=current.counterpart_unit_id))
     categories = queries.categories().filter(Q(retired_at__isnull=True) | Q(pk=current.category_id))
-    # The forums' reference lists of agreements and routines (read-only reference data, no personal data).
-    agreements = (Agreement.objects.filter(Q(forum_id__in=forums, active=True) | Q(pk=current.agreement_id))
-                  .select_related("forum").order_by("forum__name", "name", "id"))
+    agreements = queries.agreements_for(user, current.agreement_id)
     return ReportForm(
         data, initial=ReportForm.initial_for(deviation) if deviation else None, editing=deviation is not None,
         own_units=_own_units(user), organisations=organisations, partner_units=partner_units,
