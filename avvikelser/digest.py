@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,10 +25,11 @@ from django.utils.translation import override
 
 from avvikelser.forum_services import OPEN_MEASURE, OPEN_REPORT, current_signals
 from avvikelser.models import Deviation, DigestLog, Forum, ForumMember, Measure, State
+from organisations import once
 from organisations.models import Membership
 
 logger = logging.getLogger(__name__)
-STALE_CLAIM = datetime.timedelta(minutes=15)
+STALE_CLAIM = once.STALE_CLAIM
 NEW_REPORTS_DAYS = 7
 MEASURES_AHEAD_DAYS = 14
 
@@ -77,18 +77,7 @@ def recipients(forum: Forum) -> list[ForumMember]:
 
 
 def _claim(forum_id: int, user_id: int, week: str) -> DigestLog | None:
-    try:
-        with transaction.atomic():
-            return DigestLog.objects.create(forum_id=forum_id, user_id=user_id, week=week)
-    except IntegrityError:
-        pass
-    stale = DigestLog.objects.filter(forum_id=forum_id, user_id=user_id, week=week, sent_at__isnull=True,
-                                     claimed_at__lt=timezone.now() - STALE_CLAIM).first()
-    # Take a stale claim over only if nobody else did in between.
-    if stale and DigestLog.objects.filter(pk=stale.pk, sent_at__isnull=True, claimed_at=stale.claimed_at).update(
-            claimed_at=timezone.now()):
-        return stale
-    return None
+    return once.claim(DigestLog, forum_id=forum_id, user_id=user_id, week=week)
 
 
 def render(forum: Forum, summary: Summary, week: str) -> tuple[str, str]:

@@ -12,15 +12,15 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
 from avvikelser.models import ContactPerson, Deviation, ForumMember, ForumRole, Notice, State
+from organisations import once
 
 logger = logging.getLogger(__name__)
-STALE_CLAIM = datetime.timedelta(minutes=15)
+STALE_CLAIM = once.STALE_CLAIM
 ANSWER_REMINDER_BEFORE = datetime.timedelta(days=7)
 ACK_REMINDER_BEFORE = datetime.timedelta(days=1)
 
@@ -60,17 +60,7 @@ def recipients(deviation: Deviation, step: str) -> list[str]:
 
 
 def _claim(deviation: Deviation, step: str) -> Notice | None:
-    try:
-        with transaction.atomic():
-            return Notice.objects.create(deviation=deviation, step=step)
-    except IntegrityError:
-        pass
-    stale = Notice.objects.filter(deviation=deviation, step=step, sent_at__isnull=True,
-                                  claimed_at__lt=timezone.now() - STALE_CLAIM).first()
-    if stale and Notice.objects.filter(pk=stale.pk, sent_at__isnull=True, claimed_at=stale.claimed_at).update(
-            claimed_at=timezone.now()):
-        return stale
-    return None
+    return once.claim(Notice, deviation=deviation, step=step)
 
 
 def send_due_notices(now=None) -> int:

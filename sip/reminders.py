@@ -14,16 +14,16 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
+from organisations import once
 from sip import deadlines
 from sip.models import Action, ReminderLog, Sip
 
 logger = logging.getLogger(__name__)
-STALE_CLAIM = datetime.timedelta(minutes=15)
+STALE_CLAIM = once.STALE_CLAIM
 
 
 @dataclass(frozen=True)
@@ -68,21 +68,8 @@ MESSAGES = {
 
 
 def _claim(item: Due, day: datetime.date) -> ReminderLog | None:
-    try:
-        with transaction.atomic():
-            return ReminderLog.objects.create(kind=item.kind, object_id=item.object_id,
-                                              recipient_id=item.recipient_id, day=day)
-    except IntegrityError:
-        pass
-    stale_before = timezone.now() - STALE_CLAIM
-    log = ReminderLog.objects.filter(kind=item.kind, object_id=item.object_id, recipient_id=item.recipient_id,
-                                     day=day, sent_at__isnull=True, claimed_at__lt=stale_before).first()
-    if log is None:
-        return None
-    # Re-claim only if nobody else did in between.
-    taken = ReminderLog.objects.filter(pk=log.pk, sent_at__isnull=True, claimed_at=log.claimed_at).update(
-        claimed_at=timezone.now())
-    return log if taken else None
+    return once.claim(ReminderLog, kind=item.kind, object_id=item.object_id, recipient_id=item.recipient_id,
+                      day=day)
 
 
 def _send(item: Due, email: str) -> None:
