@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.serializers.base import StrictSerializer
@@ -31,8 +32,8 @@ class PublicQuestionnaireSerializer(serializers.Serializer):
 
 class PublicAnswerSerializer(StrictSerializer):
     answers = serializers.DictField(child=serializers.JSONField(), required=False, default=dict,
-                                    help_text="Item code → value; 1–6 for scales, text for free text. "
-                                              "Every item may be skipped.")
+                                    help_text=_("Frågans kod → svar; 1–6 för skalor, text för fritext. "
+                                                "Alla frågor går att hoppa över."))
     share_with_staff = serializers.BooleanField(required=False, default=False)
     decline = serializers.BooleanField(required=False, default=False)
 

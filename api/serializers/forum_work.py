@@ -52,12 +52,12 @@ class AgendaItemSerializer(StrictModelSerializer):
 
 class AgendaReorderSerializer(StrictSerializer):
     items = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=True,
-                                  help_text=_("Every item of the agenda, once, in the new order."))
+                                  help_text=_("Varje punkt på dagordningen, en gång, i den nya ordningen."))
 
 
 class DecisionSerializer(StrictModelSerializer):
     fingerprints = serializers.ListField(child=serializers.CharField(max_length=255), required=False,
-                                         help_text=_('Pattern fingerprints, e.g. "v1:sip:12>34:*".'))
+                                         help_text=_('Mönstrens fingeravtryck, t.ex. "v1:sip:12>34:*".'))
     deviations = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Deviation.objects.none())
     measure_count = serializers.SerializerMethodField()
 
@@ -123,20 +123,21 @@ class AgendaSerializer(serializers.Serializer):
     """A meeting's agenda in order, and the status of the measures decided before the meeting."""
 
     meeting = serializers.IntegerField(source="meeting.pk")
-    version = serializers.IntegerField(source="meeting.version", help_text=_("The meeting's version (ETag)."))
+    version = serializers.IntegerField(source="meeting.version", help_text=_("Mötets version (ETag)."))
     items = AgendaItemSerializer(many=True)
     earlier_measures = MeasureSerializer(many=True)
 
 
 class AgendaProposalSerializer(AgendaSerializer):
-    added = serializers.ListField(child=serializers.IntegerField(), help_text=_("Ids of the items just added."))
+    added = serializers.ListField(child=serializers.IntegerField(),
+                                  help_text=_("Id för punkterna som just lades till."))
     signals_available = serializers.BooleanField(
-        help_text=_("False when the pattern analysis is not available: no signal items were proposed."))
+        help_text=_("Falskt när mönsteranalysen inte är tillgänglig: inga signalpunkter föreslogs."))
 
 
 class BeforeAfterWindowSerializer(serializers.Serializer):
     start = serializers.DateField()
-    end = serializers.DateField(help_text=_("Inclusive."))
+    end = serializers.DateField(help_text=_("Till och med."))
     count = serializers.IntegerField()
 
 
@@ -149,14 +150,14 @@ class BeforeAfterSerializer(serializers.Serializer):
     window_days = serializers.IntegerField()
     before = BeforeAfterWindowSerializer()
     after = BeforeAfterWindowSerializer()
-    rate_before = serializers.FloatField(help_text=_("Deviations per 30 days."))
-    rate_after = serializers.FloatField(help_text=_("Deviations per 30 days."))
-    rate_change = serializers.FloatField(allow_null=True, help_text=_("(after − before) / before."))
+    rate_before = serializers.FloatField(help_text=_("Avvikelser per 30 dagar."))
+    rate_after = serializers.FloatField(help_text=_("Avvikelser per 30 dagar."))
+    rate_change = serializers.FloatField(allow_null=True, help_text=_("(efter − före) / före."))
     p_value = serializers.FloatField()
     alpha = serializers.FloatField()
     verdict = serializers.ChoiceField(choices=[("minskat", "minskat"), ("oförändrat", "oförändrat"),
                                                ("ökat", "ökat")])
-    too_early = serializers.BooleanField(help_text=_("The after window is shorter than 30 days."))
+    too_early = serializers.BooleanField(help_text=_("Perioden efter är kortare än 30 dagar."))
     category_ids = serializers.ListField(child=serializers.IntegerField())
     from_organisation_id = serializers.IntegerField(allow_null=True)
     to_organisation_id = serializers.IntegerField(allow_null=True)

@@ -1,6 +1,7 @@
 """Delaktighet API: the public answer endpoint (token only, no account), the plan's invitations for its
 staff, templates, rutinkollen. Thin: rules live in sip.delaktighet."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -55,7 +56,7 @@ class PublicQuestionnaireView(APIView):
             services.decline(token)
             return Response(status=status.HTTP_204_NO_CONTENT)
         services.submit(token, data["answers"], share_with_staff=data["share_with_staff"])
-        return Response({"detail": "Tack för dina svar!"}, status=status.HTTP_201_CREATED)
+        return Response({"detail": _("Tack för dina svar!")}, status=status.HTTP_201_CREATED)
 
 
 class InvitationViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
