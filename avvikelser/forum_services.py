@@ -49,7 +49,7 @@ from avvikelser.models import (
     State,
 )
 from organisations import access, audit
-from organisations.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired
+from organisations.errors import Conflict, Forbidden, PreconditionFailed, PreconditionRequired
 from organisations.models import AuditAction, Membership, Organisation
 
 logger = logging.getLogger(__name__)
@@ -82,16 +82,12 @@ def member_role(user, forum_id) -> str | None:
 
 
 def get_forum(user, forum_id) -> Forum:
-    """The forum, for its members only; absent and foreign forums look the same (404)."""
-    try:
-        forum_id = int(forum_id)
-    except (TypeError, ValueError):
-        raise NotFound from None
-    role = member_role(user, forum_id)
-    if role is None:
-        raise NotFound
-    forum = Forum.objects.get(pk=forum_id)
-    forum.member_role = role
+    """The forum, for its members only (the gate in forum_queries); absent and foreign forums look the same
+    (404). Carries the user's role for the write checks here."""
+    from avvikelser import forum_queries
+
+    forum = forum_queries.get_forum(user, forum_id)
+    forum.member_role = member_role(user, forum.pk)
     return forum
 
 
@@ -537,12 +533,15 @@ def _signals_in(result, *, since, until, granularity) -> list[SignalRef]:
 
 
 def parse_fingerprint(fingerprint: str) -> dict | None:
-    """"v1:<category-key>:<from-org>><to-org>:<agreement>" → its parts, or None for another shape."""
-    match = re.fullmatch(r"v1:([^:]*):(\d*)>(\d*):(.*)", fingerprint or "")
-    if not match:
+    """"v1:<category-key>:<from-org>><to-org>:<agreement>" → its parts (forum_queries' one parser), or None."""
+    from avvikelser import forum_queries
+
+    try:
+        parts = forum_queries.parse_fingerprint(fingerprint)
+    except ValidationError:
         return None
-    return {"category": match[1], "from_organisation": int(match[2]) if match[2] else None,
-            "to_organisation": int(match[3]) if match[3] else None, "agreement": match[4]}
+    return {"category": parts["key"], "from_organisation": parts["reporting_organisation"],
+            "to_organisation": parts["counterpart_organisation"], "agreement": parts["agreement"]}
 
 
 def describe_fingerprint(fingerprint: str) -> str:
