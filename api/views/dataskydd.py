@@ -1,0 +1,109 @@
+"""Data protection: the gallring preview, registerutdrag (art. 15) and radering (art. 17), for org_admins.
+
+The person is named in the request body, never in the URL (URLs reach logs). The domain lives in
+organisations/retention.py and sip/person_data.py; these views only translate.
+"""
+
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.permissions import IsOrgAdmin
+from api.problems import PROBLEM_CONTENT_TYPE, problem_body
+from api.serializers.dataskydd import (
+    ErasureResultSerializer,
+    PersonIdentifierSerializer,
+    RegisterutdragRequestSerializer,
+    RetentionPreviewSerializer,
+)
+from organisations import retention
+from sip import person_data
+
+PROBLEM = OpenApiResponse(description="application/problem+json")
+
+
+class RetentionPreviewView(APIView):
+    """Gallring, dry run: per retention rule the number of records it would delete or de-identify now.
+    Counts only, never personal data; nothing is changed. The job itself runs nightly (Celery beat)."""
+
+    permission_classes = [IsOrgAdmin]
+
+    @extend_schema(responses={200: RetentionPreviewSerializer, 403: PROBLEM}, tags=["dataskydd"])
+    def get(self, request):
+        return Response({"dry_run": True, "rules": retention.preview()})
+
+
+class RegisterutdragView(APIView):
+    """Registerutdrag (GDPR art. 15): everything the caller's organisations hold about one person, as JSON or
+    PDF. Only for org_admins of an organisation that holds the person; audited as an export."""
+
+    permission_classes = [IsOrgAdmin]
+
+    @extend_schema(request=RegisterutdragRequestSerializer,
+                   responses={(200, "application/json"): OpenApiTypes.OBJECT,
+                              (200, "application/pdf"): OpenApiTypes.BINARY,
+                              400: PROBLEM, 403: PROBLEM, 404: PROBLEM},
+                   tags=["dataskydd"])
+    def post(self, request):
+        serializer = RegisterutdragRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        output = serializer.validated_data["format"]
+        data = person_data.registerutdrag(request.user, serializer.validated_data["personnummer"],
+                                          output_format=output)
+        filename = f"registerutdrag-{data['person']['id']}"
+        if output == "pdf":
+            from frontend.pdf import render_pdf
+
+            response = HttpResponse(render_pdf("dataskydd/registerutdrag.html", pdf_context(data)),
+                                    content_type="application/pdf")
+            response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
+        else:
+            response = Response(data)
+            response["Content-Disposition"] = f'attachment; filename="{filename}.json"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def pdf_context(data: dict) -> dict:
+    person = data["person"]
+    labels = [
+        (_("Namn"), f"{person['first_name']} {person['last_name']}"),
+        (_("Identitet"), person["identifier"]),
+        (_("Kön"), person["gender"]),
+        (_("Födelseår"), person["birth_year"]),
+        (_("Skyddad identitet"), _("Ja") if person["protected_identity"] else _("Nej")),
+        (_("Mobiltelefon"), person["phone"]),
+        (_("E-post"), person["email"]),
+        (_("Adress"), " ".join(filter(None, [person["address"], person["postal_code"], person["city"]]))),
+        (_("Föredragen kontaktväg"), person["preferred_channel"]),
+        (_("Registrerad av"), f"{person['registered_by_unit']}, {person['registered_by_organisation']}"),
+    ]
+    return {"data": data, "person_rows": labels}
+
+
+class PersonErasureView(APIView):
+    """Radering (GDPR art. 17): delete the person record when no rule keeps it. 409 problem+json naming the
+    blocking rules otherwise (an open plan, a plan inside its retention period, another organisation's
+    records). The access log stays: its entries keep ids and hold no personal data. Audited."""
+
+    permission_classes = [IsOrgAdmin]
+
+    @extend_schema(request=PersonIdentifierSerializer,
+                   responses={200: ErasureResultSerializer, 400: PROBLEM, 403: PROBLEM, 404: PROBLEM,
+                              409: PROBLEM},
+                   tags=["dataskydd"])
+    def post(self, request):
+        serializer = PersonIdentifierSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            result = person_data.erase_person(request.user, serializer.validated_data["personnummer"])
+        except person_data.ErasureBlocked as exc:
+            body = problem_body(409, exc.message, code="erasure_blocked", instance=request.path,
+                                blockers=[{"rule": b["rule"], "detail": str(b["detail"]),
+                                           **({"until": b["until"]} if "until" in b else {})}
+                                          for b in exc.blockers])
+            return Response(body, status=409, content_type=PROBLEM_CONTENT_TYPE)
+        return Response(result)
