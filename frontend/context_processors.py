@@ -3,3 +3,20 @@ from django.conf import settings
 
 def site(request):
     return {"oidc_enabled": settings.OIDC_ENABLED}
+
+
+def forum_nav(request):
+    """`has_forum` for the nav's Forum link: evaluated only when a template reads it, one query at most."""
+    user = getattr(request, "user", None)
+
+    def has_forum() -> bool:
+        if user is None or not user.is_authenticated:
+            return False
+        cached = getattr(user, "_has_forum", None)
+        if cached is None:
+            from avvikelser.models import ForumMember
+
+            cached = user._has_forum = ForumMember.objects.filter(user_id=user.pk).exists()
+        return cached
+
+    return {"has_forum": has_forum}
