@@ -137,6 +137,17 @@ def preview(now: datetime.datetime | None = None) -> list[dict]:
     return [_describe(rule, now, rule.due(now).count()) for rule in rules()]
 
 
+def next_run(now: datetime.datetime | None = None) -> datetime.datetime | None:
+    """When the scheduled job (settings.CELERY_BEAT_SCHEDULE["gallring"]) runs next; None if it has no crontab."""
+    entry = getattr(settings, "CELERY_BEAT_SCHEDULE", {}).get("gallring") or {}
+    schedule = entry.get("schedule")
+    if not hasattr(schedule, "remaining_estimate") or not hasattr(schedule, "now"):
+        return None  # not scheduled, or a plain interval whose next run depends on the last one
+    now = now or schedule.now()
+    moment = now + schedule.remaining_estimate(now)
+    return (moment + datetime.timedelta(seconds=30)).replace(second=0, microsecond=0)
+
+
 def _audit_retention(on: bool) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

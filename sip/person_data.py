@@ -327,3 +327,18 @@ def erase_person(user, raw_identifier: str) -> dict:
                      fields=["radering"])
         person.delete()
     return {"erased": True, "person_id": person_id}
+
+
+def erasure_check(user, raw_identifier: str) -> dict:
+    """What erase_person would answer now, changing nothing: the person's id and the rules that keep the record.
+    The screens ask this first and erase only after a confirmation that carries the id, never the number."""
+    person, organisation_ids, _sip_ids = _held_person(user, raw_identifier)
+    return {"person_id": person.pk, "blockers": erasure_blockers(person, organisation_ids)}
+
+
+def erase_person_id(user, person_id: int) -> dict:
+    """erase_person for a person found earlier by erasure_check; the same gate and rules apply again."""
+    identifier = Person.objects.filter(pk=person_id).values_list("identifier", flat=True).first()
+    if identifier is None:
+        raise NotFound(_("Ingen person med det numret finns hos din organisation."))
+    return erase_person(user, identifier)

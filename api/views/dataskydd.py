@@ -5,7 +5,6 @@ organisations/retention.py and sip/person_data.py; these views only translate.
 """
 
 from django.http import HttpResponse
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
@@ -55,33 +54,15 @@ class RegisterutdragView(APIView):
                                           output_format=output)
         filename = f"registerutdrag-{data['person']['id']}"
         if output == "pdf":
-            from frontend.pdf import render_pdf
+            from frontend.dataskydd_pdf import registerutdrag_pdf
 
-            response = HttpResponse(render_pdf("dataskydd/registerutdrag.html", pdf_context(data)),
-                                    content_type="application/pdf")
+            response = HttpResponse(registerutdrag_pdf(data), content_type="application/pdf")
             response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
         else:
             response = Response(data)
             response["Content-Disposition"] = f'attachment; filename="{filename}.json"'
         response["Cache-Control"] = "no-store"
         return response
-
-
-def pdf_context(data: dict) -> dict:
-    person = data["person"]
-    labels = [
-        (_("Namn"), f"{person['first_name']} {person['last_name']}"),
-        (_("Identitet"), person["identifier"]),
-        (_("Kön"), person["gender"]),
-        (_("Födelseår"), person["birth_year"]),
-        (_("Skyddad identitet"), _("Ja") if person["protected_identity"] else _("Nej")),
-        (_("Mobiltelefon"), person["phone"]),
-        (_("E-post"), person["email"]),
-        (_("Adress"), " ".join(filter(None, [person["address"], person["postal_code"], person["city"]]))),
-        (_("Föredragen kontaktväg"), person["preferred_channel"]),
-        (_("Registrerad av"), f"{person['registered_by_unit']}, {person['registered_by_organisation']}"),
-    ]
-    return {"data": data, "person_rows": labels}
 
 
 class PersonErasureView(APIView):
