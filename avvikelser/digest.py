@@ -5,9 +5,10 @@ installed), open reports whose answer is overdue, and the forum's measures due i
 with a link to the forum's page. Never a report's text nor the name of anyone (staff or person): counts and the
 forum's name only.
 
-Exactly once per forum, member and week: a DigestLog row (unique on forum, user and ISO week) is claimed before
-the e-mail is sent and marked sent after, as in `avvikelser.notifications`. A claim left by a worker that died
-mid-send is taken over after STALE_CLAIM. Members get the digest when they are active staff with an e-mail.
+Exactly once per forum, member and week: a DigestLog row (unique on forum, user and ISO week) is claimed, the
+e-mail sent and the row marked sent in one transaction (`once.held`), as in `avvikelser.notifications`; a worker
+killed mid-send leaves no claim, so the redelivered task sends it. A committed claim left unsent is taken over
+after STALE_CLAIM. Members get the digest when they are active staff with an e-mail.
 """
 
 from __future__ import annotations
@@ -76,10 +77,6 @@ def recipients(forum: Forum) -> list[ForumMember]:
                 .filter(Exists(active)).select_related("user").order_by("id"))
 
 
-def _claim(forum_id: int, user_id: int, week: str) -> DigestLog | None:
-    return once.claim(DigestLog, forum_id=forum_id, user_id=user_id, week=week)
-
-
 def render(forum: Forum, summary: Summary, week: str) -> tuple[str, str]:
     with override(settings.LANGUAGE_CODE):
         signals = (_("Mönsteranalysen är inte tillgänglig.") if summary.new_signals is None
@@ -117,11 +114,10 @@ def send_digests(now: datetime.datetime | None = None) -> int:
         summary = summarise(forum, now=now, signal_reader=pending[0].user)
         subject, body = render(forum, summary, week)
         for member in pending:
-            log = _claim(forum.pk, member.user_id, week)
-            if log is None:
-                continue
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [member.user.email])
-            DigestLog.objects.filter(pk=log.pk).update(sent_at=timezone.now())
+            with once.held(DigestLog, forum_id=forum.pk, user_id=member.user_id, week=week) as log:
+                if log is None:
+                    continue
+                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [member.user.email])
             sent += 1
     logger.info("sent %d forum digests for %s", sent, week)
     return sent

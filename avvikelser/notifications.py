@@ -1,7 +1,8 @@
 """Reminders to the counterpart before its deadlines and escalation to the forum's processledare after them.
 
-Exactly one notice per deviation and step: the Notice row (unique) is claimed before sending and marked
-sent after; a claim left by a worker that died mid-send is taken over after STALE_CLAIM. E-mails carry a
+Exactly one notice per deviation and step: the Notice row (unique) is claimed, the e-mail sent and the row
+marked sent in one transaction (`once.held`); a worker killed mid-send leaves no claim, so the redelivered task
+sends it. A committed claim left unsent is taken over after STALE_CLAIM. E-mails carry a
 link and the deadline, never the report's text or anyone's name.
 """
 
@@ -59,27 +60,22 @@ def recipients(deviation: Deviation, step: str) -> list[str]:
     return sorted({e for e in emails if e})
 
 
-def _claim(deviation: Deviation, step: str) -> Notice | None:
-    return once.claim(Notice, deviation=deviation, step=step)
-
-
 def send_due_notices(now=None) -> int:
     sent = 0
     for deviation, step in due_steps(now):
         emails = recipients(deviation, step)
         if not emails:
             continue
-        notice = _claim(deviation, step)
-        if notice is None:
-            continue
-        due = deviation.acknowledge_due_at if step.startswith("ack") else deviation.answer_due_at
-        with override(settings.LANGUAGE_CODE):
-            body = "\n\n".join([
-                str(STEPS[step]) % {"due": timezone.localtime(due).strftime("%Y-%m-%d")},
-                _("Öppna avvikelsen: %(link)s") % {"link": f"{settings.SITE_URL}/avvikelser/{deviation.pk}/"},
-            ])
-            send_mail(_("Samverkansavvikelse att hantera"), body, settings.DEFAULT_FROM_EMAIL, emails)
-        Notice.objects.filter(pk=notice.pk).update(sent_at=timezone.now())
+        with once.held(Notice, deviation=deviation, step=step) as notice:
+            if notice is None:
+                continue
+            due = deviation.acknowledge_due_at if step.startswith("ack") else deviation.answer_due_at
+            with override(settings.LANGUAGE_CODE):
+                body = "\n\n".join([
+                    str(STEPS[step]) % {"due": timezone.localtime(due).strftime("%Y-%m-%d")},
+                    _("Öppna avvikelsen: %(link)s") % {"link": f"{settings.SITE_URL}/avvikelser/{deviation.pk}/"},
+                ])
+                send_mail(_("Samverkansavvikelse att hantera"), body, settings.DEFAULT_FROM_EMAIL, emails)
         sent += 1
     logger.info("sent %d deviation notices", sent)
     return sent

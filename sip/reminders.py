@@ -1,14 +1,14 @@
 """Daily reminders to the staff responsible for overdue calls, follow-ups and actions.
 
-At most one reminder per item, recipient and day: a ReminderLog row is claimed (unique key) before the
-e-mail is sent and marked sent after, so a second run the same day sends nothing. A claim left unsent by a
-worker that died mid-run is retried after `STALE_CLAIM` by the next run. Messages name no personal data;
+At most one reminder per item, recipient and day: a ReminderLog row is claimed (unique key), the e-mail
+sent and the row marked sent in one transaction (`once.held`), so a second run the same day sends nothing
+and a worker killed mid-send leaves no claim: the redelivered task sends it. A committed claim left unsent
+(by an older version) is retried after `STALE_CLAIM` by the next run. Messages name no personal data;
 they link to the plan.
 """
 
 from __future__ import annotations
 
-import datetime
 import logging
 from dataclasses import dataclass
 
@@ -67,11 +67,6 @@ MESSAGES = {
 }
 
 
-def _claim(item: Due, day: datetime.date) -> ReminderLog | None:
-    return once.claim(ReminderLog, kind=item.kind, object_id=item.object_id, recipient_id=item.recipient_id,
-                      day=day)
-
-
 def _send(item: Due, email: str) -> None:
     with override(settings.LANGUAGE_CODE):
         link = f"{settings.SITE_URL}/sip/{item.sip_id}/"
@@ -96,11 +91,11 @@ def send_due_reminders(now=None) -> int:
         email = emails.get(item.recipient_id)
         if not email:
             continue
-        log = _claim(item, day)
-        if log is None:
-            continue
-        _send(item, email)
-        ReminderLog.objects.filter(pk=log.pk).update(sent_at=timezone.now())
+        with once.held(ReminderLog, kind=item.kind, object_id=item.object_id, recipient_id=item.recipient_id,
+                       day=day) as log:
+            if log is None:
+                continue
+            _send(item, email)  # marked sent when the block ends, in the claim's transaction
         sent += 1
     logger.info("sent %d SIP reminders", sent)
     return sent
