@@ -1,7 +1,7 @@
 """Who sees a deviation, and how much.
 
-* full: the reporting unit, and the counterpart — its organisation's designated contact persons and the
-  members of the counterpart unit when one is named;
+* full: the reporting unit, and the counterpart — its organisation's designated contact persons who work there
+  (an active membership in the organisation) and the members of the counterpart unit when one is named;
 * pseudonymised: members of the forum spanning both organisations (no SIP link, no staff names), and
   only once the report is submitted;
 * nobody else: 404.
@@ -17,12 +17,15 @@ from organisations.errors import NotFound
 
 
 def contact_organisation_ids(user) -> set[int]:
-    """Organisations the user answers deviations for; loaded once per user object (like memberships)."""
+    """Organisations the user answers deviations for: designated as contact person *and* working there now (an
+    active membership in one of its active units) — a contact who left the organisation keeps no access to the
+    reports against it. Loaded once per user object (like memberships)."""
     if not access.is_staff_member(user):
         return set()
     cached = getattr(user, "_samverkan_contact_orgs", None)
     if cached is None:
-        cached = set(ContactPerson.objects.filter(user_id=user.pk).values_list("organisation_id", flat=True))
+        designated = ContactPerson.objects.filter(user_id=user.pk).values_list("organisation_id", flat=True)
+        cached = set(designated) & access.organisation_ids(user)
         user._samverkan_contact_orgs = cached
     return cached
 

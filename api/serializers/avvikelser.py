@@ -1,4 +1,5 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.base import StrictModelSerializer, StrictSerializer
@@ -7,7 +8,7 @@ from organisations.models import Organisation, Unit
 
 
 class CategorySerializer(StrictModelSerializer):
-    successor_name = serializers.CharField(source="successor.name", read_only=True, default=None)
+    successor_name = serializers.CharField(source="successor.name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Category
@@ -30,9 +31,10 @@ class DeviationSerializer(StrictModelSerializer):
     reporting_unit_name = serializers.CharField(source="reporting_unit.name", read_only=True)
     reporting_organisation_name = serializers.CharField(source="reporting_organisation.name", read_only=True)
     counterpart_organisation_name = serializers.CharField(source="counterpart_organisation.name", read_only=True)
-    counterpart_unit_name = serializers.CharField(source="counterpart_unit.name", read_only=True, default=None)
+    counterpart_unit_name = serializers.CharField(source="counterpart_unit.name", read_only=True,
+                                                  default=None, allow_null=True)
     category_name = serializers.CharField(source="category.name", read_only=True)
-    agreement_name = serializers.CharField(source="agreement.name", read_only=True, default=None)
+    agreement_name = serializers.CharField(source="agreement.name", read_only=True, default=None, allow_null=True)
     state_display = serializers.CharField(source="get_state_display", read_only=True)
     view = serializers.SerializerMethodField()
     lex_reminder = serializers.SerializerMethodField()
@@ -64,6 +66,7 @@ class DeviationSerializer(StrictModelSerializer):
             fields[name].queryset = model.objects.all()
         return fields
 
+    @extend_schema_field({"type": "string", "enum": ["full"]})
     def get_view(self, deviation) -> str:
         return "full"
 
@@ -85,7 +88,7 @@ class PseudonymisedDeviationSerializer(serializers.ModelSerializer):
     reporting_organisation_name = serializers.CharField(source="reporting_organisation.name", read_only=True)
     counterpart_organisation_name = serializers.CharField(source="counterpart_organisation.name", read_only=True)
     category_name = serializers.CharField(source="category.name", read_only=True)
-    agreement_name = serializers.CharField(source="agreement.name", read_only=True, default=None)
+    agreement_name = serializers.CharField(source="agreement.name", read_only=True, default=None, allow_null=True)
     state_display = serializers.CharField(source="get_state_display", read_only=True)
     view = serializers.SerializerMethodField()
 
@@ -99,6 +102,7 @@ class PseudonymisedDeviationSerializer(serializers.ModelSerializer):
                   "escalated_at"]
         read_only_fields = fields
 
+    @extend_schema_field({"type": "string", "enum": ["pseudonymised"]})
     def get_view(self, deviation) -> str:
         return "pseudonymised"
 

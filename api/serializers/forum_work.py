@@ -85,10 +85,12 @@ class MeasureSerializer(StrictModelSerializer):
 
     owner_organisation_name = serializers.CharField(source="owner_organisation.name", read_only=True)
     responsible_user_name = serializers.CharField(source="responsible_user.get_full_name", read_only=True,
-                                                  default=None)
-    category_name = serializers.CharField(source="category.name", read_only=True, default=None)
-    from_organisation_name = serializers.CharField(source="from_organisation.name", read_only=True, default=None)
-    to_organisation_name = serializers.CharField(source="to_organisation.name", read_only=True, default=None)
+                                                  default=None, allow_null=True)
+    category_name = serializers.CharField(source="category.name", read_only=True, default=None, allow_null=True)
+    from_organisation_name = serializers.CharField(source="from_organisation.name", read_only=True,
+                                                   default=None, allow_null=True)
+    to_organisation_name = serializers.CharField(source="to_organisation.name", read_only=True,
+                                                 default=None, allow_null=True)
     decided_on = serializers.DateField(source="decision.decided_on", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     overdue = serializers.SerializerMethodField()

@@ -122,9 +122,9 @@ class TokenResponseSerializer(serializers.Serializer):
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
-    actor_username = serializers.CharField(source="actor.username", read_only=True, default=None)
-    unit_name = serializers.CharField(source="unit.name", read_only=True, default=None)
-    organisation_name = serializers.CharField(source="organisation.name", read_only=True, default=None)
+    actor_username = serializers.CharField(source="actor.username", read_only=True, default=None, allow_null=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True, default=None, allow_null=True)
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = AuditEntry

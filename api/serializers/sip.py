@@ -76,7 +76,7 @@ class SipUnitSerializer(StrictModelSerializer):
     unit_name = serializers.CharField(source="unit.name", read_only=True)
     organisation = serializers.IntegerField(source="unit.organisation_id", read_only=True)
     organisation_name = serializers.CharField(source="unit.organisation.name", read_only=True)
-    contact_name = serializers.CharField(source="contact.get_full_name", read_only=True, default=None)
+    contact_name = serializers.CharField(source="contact.get_full_name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = SipUnit
@@ -124,10 +124,11 @@ class GoalSerializer(StrictModelSerializer):
 
 class ActionSerializer(StrictModelSerializer):
     responsible_organisation_name = serializers.CharField(source="responsible_organisation.name", read_only=True,
-                                                          default=None)
-    responsible_unit_name = serializers.CharField(source="responsible_unit.name", read_only=True, default=None)
+                                                          default=None, allow_null=True)
+    responsible_unit_name = serializers.CharField(source="responsible_unit.name", read_only=True,
+                                                  default=None, allow_null=True)
     responsible_user_name = serializers.CharField(source="responsible_user.get_full_name", read_only=True,
-                                                  default=None)
+                                                  default=None, allow_null=True)
     overdue = serializers.SerializerMethodField()
 
     class Meta:
@@ -152,8 +153,8 @@ class ActionSerializer(StrictModelSerializer):
 
 
 class ParticipantSerializer(StrictModelSerializer):
-    user_name = serializers.CharField(source="user.get_full_name", read_only=True, default=None)
-    unit_name = serializers.CharField(source="unit.name", read_only=True, default=None)
+    user_name = serializers.CharField(source="user.get_full_name", read_only=True, default=None, allow_null=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Participant
@@ -202,7 +203,9 @@ class SipSerializer(StrictModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     lead_organisation_name = serializers.CharField(source="lead_organisation.name", read_only=True)
     initiating_unit_name = serializers.CharField(source="initiating_unit.name", read_only=True)
-    coordinator_name = serializers.CharField(source="coordinator.get_full_name", read_only=True, default=None)
+    coordinator_name = serializers.CharField(source="coordinator.get_full_name", read_only=True,
+                                             default=None, allow_null=True)
+    closure_reason = serializers.ChoiceField(choices=ClosureReason.choices, read_only=True, allow_blank=True)
     flags = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
     units = serializers.PrimaryKeyRelatedField(many=True, write_only=True, required=False,
@@ -233,7 +236,11 @@ class SipSerializer(StrictModelSerializer):
 
     @extend_schema_field(SipFlagsSerializer)
     def get_flags(self, sip):
-        return SipFlagsSerializer(deadlines.flags(sip)).data
+        # One flags serializer per list, not one per row (building a serializer costs more than the row itself).
+        flags = self.__dict__.get("_flags_serializer")
+        if flags is None:
+            flags = self._flags_serializer = SipFlagsSerializer()
+        return flags.to_representation(deadlines.flags(sip))
 
     def get_allowed_transitions(self, sip) -> list[str]:
         return lifecycle.allowed_targets(sip.status)
@@ -265,7 +272,7 @@ class TransitionSerializer(StrictSerializer):
 
 
 class SipChangeSerializer(serializers.ModelSerializer):
-    actor_name = serializers.CharField(source="actor.get_full_name", read_only=True, default=None)
+    actor_name = serializers.CharField(source="actor.get_full_name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = SipChange

@@ -3,12 +3,13 @@ The forum's members get the pseudonymised representation; everyone outside gets 
 
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FileUploadParser, MultiPartParser
 from rest_framework.response import Response
 
+from api.pagination import LateRowPagination
 from api.problems import PROBLEM_CONTENT_TYPE, problem_body
 from api.serializers.avvikelser import (
     CategoryMergeSerializer,
@@ -52,6 +53,17 @@ class DeviationFilter(filters.FilterSet):
         return queries.filter_deviations(queryset, overdue=value)
 
 
+# What every read of a report answers: the full report, or the forum's pseudonymised one (by `view`).
+REPRESENTATION = PolymorphicProxySerializer(
+    component_name="DeviationRepresentation",
+    serializers={"full": DeviationSerializer, "pseudonymised": PseudonymisedDeviationSerializer},
+    resource_type_field_name="view")
+REPRESENTATIONS = PolymorphicProxySerializer(
+    component_name="DeviationRepresentation",
+    serializers={"full": DeviationSerializer, "pseudonymised": PseudonymisedDeviationSerializer},
+    resource_type_field_name="view", many=True)
+
+
 def represent(deviation, **kwargs):
     if getattr(deviation, "full_view", True):
         return DeviationSerializer(deviation, **kwargs).data
@@ -59,8 +71,10 @@ def represent(deviation, **kwargs):
 
 
 @extend_schema_view(
-    partial_update=extend_schema(parameters=[IF_MATCH], request=DeviationUpdateSerializer),
-    update=extend_schema(parameters=[IF_MATCH], request=DeviationUpdateSerializer),
+    list=extend_schema(responses=REPRESENTATIONS),
+    retrieve=extend_schema(responses=REPRESENTATION),
+    partial_update=extend_schema(parameters=[IF_MATCH], request=DeviationUpdateSerializer, responses=REPRESENTATION),
+    update=extend_schema(parameters=[IF_MATCH], request=DeviationUpdateSerializer, responses=REPRESENTATION),
 )
 class DeviationViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
                        viewsets.ReadOnlyModelViewSet):
@@ -68,6 +82,7 @@ class DeviationViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.Update
 
     serializer_class = DeviationSerializer
     filterset_class = DeviationFilter
+    pagination_class = LateRowPagination
     ordering_fields = ["submitted_at", "occurred_on", "answer_due_at", "id"]
 
     def gate(self):
@@ -101,7 +116,7 @@ class DeviationViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.Update
         deviation = self.gate().get(pk=deviation.pk)
         return with_etag(Response(represent(deviation)), deviation)
 
-    @extend_schema(parameters=[IF_MATCH], request=DeviationTransitionSerializer, responses=DeviationSerializer)
+    @extend_schema(parameters=[IF_MATCH], request=DeviationTransitionSerializer, responses=REPRESENTATION)
     @action(detail=True, methods=["post"])
     def transitions(self, request, pk=None):
         """Submit, acknowledge, answer, close or escalate (409 when not allowed, 403 for the wrong side)."""
@@ -116,7 +131,7 @@ class DeviationViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.Update
 
     @extend_schema(methods=["get"], responses=CommentSerializer(many=True))
     @extend_schema(methods=["post"], request=CommentSerializer, responses={201: CommentSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def comments(self, request, pk=None):
         """The dialogue between the two sides."""
         deviation = self.get_object()
@@ -129,7 +144,7 @@ class DeviationViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.Update
         return Response(CommentSerializer(queries.comments_of(deviation), many=True, context=context).data)
 
     @extend_schema(responses=DeviationChangeSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def history(self, request, pk=None):
         deviation = self.get_object()
         return Response(DeviationChangeSerializer(queries.history_of(deviation), many=True,

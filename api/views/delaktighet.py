@@ -120,7 +120,7 @@ class RoutineCheckViewSet(GatedReadOnlyViewSet, mixins.CreateModelMixin):
 
     @extend_schema(parameters=[OpenApiParameter("unit", int), OpenApiParameter("organisation", int)],
                    responses=RoutineTrendSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def trend(self, request):
         """Share of 'ja' per check over time, per unit (optionally one unit or one organisation)."""
         serializer = RoutineTrendQuerySerializer(data=request.query_params)

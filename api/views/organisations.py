@@ -45,7 +45,9 @@ class TokenView(APIView):
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = authenticate(request, **serializer.validated_data)
+        # The Django request, not DRF's wrapper: django-axes marks a locked-out login on it, and its middleware
+        # then answers 429 (config.security.lockout_response) instead of this view's 401.
+        user = authenticate(request._request, **serializer.validated_data)
         if user is None or not user.is_active:
             raise AuthenticationFailed(_("Fel användarnamn eller lösenord."))
         instance, token = AuthToken.objects.create(user)

@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.pagination import LateRowPagination
 from api.serializers.sip import (
     ActionSerializer,
     ConsentSerializer,
@@ -131,6 +132,7 @@ class SipViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelM
 
     serializer_class = SipSerializer
     filterset_class = SipFilter
+    pagination_class = LateRowPagination
     ordering_fields = ["updated_at", "follow_up_on", "call_due_at", "created_at", "id"]
 
     def gate(self):
@@ -186,7 +188,7 @@ class SipViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelM
         return with_etag(Response(SipDetailSerializer(sip).data), sip)
 
     @extend_schema(responses=TimelineItemSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def timeline(self, request, pk=None):
         """Actions, meetings and the follow-up merged in date order."""
         sip = self.get_object()
@@ -243,7 +245,9 @@ class SipPartViewSet(viewsets.GenericViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         obj = self.get_object()
-        return with_etag(Response(self.get_serializer(obj).data), obj)
+        response = Response(self.get_serializer(obj).data)
+        # Consents and participating units carry no version (they are given/withdrawn, added/removed).
+        return with_etag(response, obj) if hasattr(obj, "version") else response
 
 
 class VersionedPartViewSet(SipPartViewSet):
