@@ -55,8 +55,16 @@ def recipients(deviation: Deviation, step: str) -> list[str]:
         users = ForumMember.objects.filter(forum_id=deviation.forum_id, role=ForumRole.PROCESSLEDARE)
         emails = users.values_list("user__email", flat=True)
     else:
-        emails = ContactPerson.objects.filter(organisation_id=deviation.counterpart_organisation_id).values_list(
-            "user__email", flat=True)
+        # Like the deviation gate: a designated contact who no longer works there gets no notice.
+        organisation_id = deviation.counterpart_organisation_id
+        emails = ContactPerson.objects.filter(
+            organisation_id=organisation_id,
+            user__is_active=True,
+            user__memberships__active=True,
+            user__memberships__unit__active=True,
+            user__memberships__unit__organisation_id=organisation_id,
+            user__memberships__unit__organisation__active=True,
+        ).values_list("user__email", flat=True)
     return sorted({e for e in emails if e})
 
 

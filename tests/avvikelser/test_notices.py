@@ -58,3 +58,13 @@ def test_no_notice_once_answered(submitted):
                                     measures="Åtgärd")
     Deviation.objects.filter(pk=deviation.pk).update(answer_due_at=timezone.now() - datetime.timedelta(days=1))
     assert send_deviation_notices() == 0
+
+
+def test_a_contact_who_left_the_organisation_gets_no_reminder(submitted):
+    deviation, contact, _leader = submitted
+    stayed = member(submitted[0].counterpart_organisation.units.first(), Role.BEHANDLARE)
+    ContactPerson.objects.create(organisation=deviation.counterpart_organisation, user=stayed)
+    contact.memberships.update(active=False)
+    Deviation.objects.filter(pk=deviation.pk).update(acknowledge_due_at=timezone.now() + datetime.timedelta(hours=3))
+    assert send_deviation_notices() == 1
+    assert mail.outbox[-1].to == [stayed.email]
