@@ -175,6 +175,9 @@ class Deviation(models.Model):
             models.Index(fields=["counterpart_organisation", "state"], name="deviation_counterpart_state"),
             models.Index(fields=["reporting_unit", "state"], name="deviation_reporter_state"),
             models.Index(fields=["forum", "occurred_on"], name="deviation_forum_date"),
+            # 'Att besvara': the open reports against an organisation, due first (a partial index: few are open).
+            models.Index(fields=["counterpart_organisation", "answer_due_at", "id"], name="deviation_open_due",
+                         condition=Q(state__in=["inkommen", "mottagen", "besvarad"])),
             models.Index(fields=["category", "occurred_on"], name="deviation_category_date"),
         ]
 
@@ -376,3 +379,89 @@ class DigestLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.forum_id}:{self.user_id} {self.week}"
+
+
+class CompilationStatus(models.TextChoices):
+    QUEUED = "queued", _("Köad")
+    RUNNING = "running", _("Pågår")
+    DONE = "done", _("Klar")
+    FAILED = "failed", _("Misslyckad")
+
+
+class CompilationGranularity(models.TextChoices):
+    WEEK = "week", _("Vecka")
+    MONTH = "month", _("Månad")
+    QUARTER = "quarter", _("Kvartal")
+
+
+class Compilation(models.Model):
+    """A "Sammanställning av samverkansavvikelser" for a forum and period, built by a Celery task
+    (avvikelser.tasks.build_compilation) as a PDF and an XLSX file stored in the database (no shared disk between
+    app servers). `step` and `error` are fixed texts of the builder, never personal data."""
+
+    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="compilations")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    period_start = models.DateField(_("från"))
+    period_end = models.DateField(_("till"))
+    granularity = models.CharField(_("indelning"), max_length=8, choices=CompilationGranularity.choices,
+                                   default=CompilationGranularity.MONTH)
+    status = models.CharField(_("status"), max_length=8, choices=CompilationStatus.choices,
+                              default=CompilationStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("förlopp"), default=0)
+    step = models.CharField(_("steg"), max_length=120, blank=True)
+    error = models.CharField(_("fel"), max_length=200, blank=True)
+    pdf = models.BinaryField(null=True, blank=True, editable=False)
+    xlsx = models.BinaryField(null=True, blank=True, editable=False)
+    total = models.PositiveIntegerField(null=True, blank=True)  # the number of reports it counted
+    language = models.CharField(max_length=8, default="sv")  # the requester's language, for the files' texts
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sammanställning")
+        verbose_name_plural = _("sammanställningar")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["forum", "-created_at"], name="compilation_forum_created")]
+        constraints = [models.CheckConstraint(condition=Q(progress__lte=100), name="compilation_progress_max")]
+
+    def __str__(self) -> str:
+        return f"Sammanställning {self.pk}"
+
+    @property
+    def ready(self) -> bool:
+        return self.status == CompilationStatus.DONE
+
+
+class ForumPatternCount(models.Model):
+    """Rollup of the forum's submitted reports for the pattern view (avvikelser/patterns.py), PostgreSQL only.
+
+    One row per forum × fragment × category × direction × agreement (id, 0 for none) × agreement free text, with
+    the number of reports and their first and last `occurred_on`. A fragment is the part of an ISO week that lies
+    in one month (it starts on the later of the week's Monday and the month's first day), so every week, month and
+    quarter is a union of whole fragments and any period of the pattern view sums exactly.
+
+    Maintained by statement-level triggers on avvikelser_deviation (migration 0006) in the same transaction as
+    every insert, update, delete and truncate — services, importer, COPY and retention alike — so it always
+    equals the GROUP BY of the reports; `avvikelser.rollup.differences()` checks that. Drafts and reports without
+    a forum are not counted. On SQLite the triggers do not exist and the pattern view reads the reports."""
+
+    forum_id = models.BigIntegerField()
+    fragment_start = models.DateField()
+    category_id = models.BigIntegerField()
+    reporting_organisation_id = models.BigIntegerField()
+    counterpart_organisation_id = models.BigIntegerField()
+    agreement_id = models.BigIntegerField()  # 0: no agreement
+    agreement_other = models.CharField(max_length=200)
+    n = models.PositiveIntegerField()
+    first_day = models.DateField()
+    last_day = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["forum_id", "fragment_start", "category_id", "reporting_organisation_id",
+                    "counterpart_organisation_id", "agreement_id", "agreement_other"], name="patterncount_key")]
+
+    def __str__(self) -> str:
+        return f"Mönsterräkning {self.forum_id}/{self.fragment_start}"

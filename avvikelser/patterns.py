@@ -40,7 +40,7 @@ import datetime
 from collections import defaultdict
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DateField, Exists, F, Func, IntegerField, Max, Min, OuterRef, Q, Value
+from django.db.models import Count, DateField, Exists, F, Func, IntegerField, Max, Min, OuterRef, Q, Sum, Value
 from django.db.models.functions import Greatest, TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -169,21 +169,10 @@ def patterns_for(forum: Forum, *, period_start: datetime.date | None = None, per
     index = {start: i for i, start in enumerate(starts)}
     ends = [period_after(s, granularity) - datetime.timedelta(days=1) for s in starts]
     tax = forum_queries.taxonomy()
-    reports = forum_queries.reports_of(forum).filter(occurred_on__gte=first, occurred_on__lte=last)
-
-    # One GROUP BY: period × category × direction.
-    cells = (reports.annotate(bucket=PeriodStart("occurred_on", granularity)).order_by()
-             .values_list("bucket", "category_id", "reporting_organisation_id", "counterpart_organisation_id")
-             .annotate(n=Count("*")))
+    cells, theme_rows = _counts(forum, first, last, granularity)
     series_counts: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0] * n)
     for bucket, category_id, source, target, count in cells:
         series_counts[(tax.roots.get(category_id, category_id), source, target)][index[_as_date(bucket)]] += count
-
-    # One GROUP BY: category × direction × agreement, for the themes.
-    theme_rows = list(reports.order_by()
-                      .values_list("category_id", "reporting_organisation_id", "counterpart_organisation_id",
-                                   "agreement_id", "agreement_other")
-                      .annotate(n=Count("*"), first=Min("occurred_on"), last=Max("occurred_on")))
 
     forum_sips, pair_sips = _active_sips(forum, first, last, granularity, index)
 
@@ -257,6 +246,39 @@ def patterns_for(forum: Forum, *, period_start: datetime.date | None = None, per
             "cell_drilldown": "series.drilldown + periods[i].drilldown",
         },
     }
+
+
+def _counts(forum: Forum, first: datetime.date, last: datetime.date, granularity: str) -> tuple[list, list]:
+    """Two GROUP BYs: period × category × direction (the cells), and category × direction × agreement with the
+    first and last day (the themes).
+
+    On PostgreSQL they read the rollup (avvikelser.models.ForumPatternCount, kept exact by triggers): a period
+    window [first, last] of whole weeks, months or quarters is a union of whole fragments, so the sums equal the
+    counts of the reports. Elsewhere they read the reports themselves."""
+    from avvikelser import rollup
+    from avvikelser.models import ForumPatternCount
+
+    if rollup.enabled():
+        rows = ForumPatternCount.objects.filter(forum_id=forum.pk, fragment_start__gte=first,
+                                                fragment_start__lte=last).order_by()
+        cells = list(rows.annotate(bucket=PeriodStart("fragment_start", granularity))
+                     .values_list("bucket", "category_id", "reporting_organisation_id", "counterpart_organisation_id")
+                     .annotate(count=Sum("n")))
+        themes = [(category, source, target, agreement or None, other, count, first_day, last_day)
+                  for category, source, target, agreement, other, count, first_day, last_day in
+                  rows.values_list("category_id", "reporting_organisation_id", "counterpart_organisation_id",
+                                   "agreement_id", "agreement_other")
+                  .annotate(count=Sum("n"), first=Min("first_day"), last=Max("last_day"))]
+        return cells, themes
+    reports = forum_queries.reports_of(forum).filter(occurred_on__gte=first, occurred_on__lte=last)
+    cells = list(reports.annotate(bucket=PeriodStart("occurred_on", granularity)).order_by()
+                 .values_list("bucket", "category_id", "reporting_organisation_id", "counterpart_organisation_id")
+                 .annotate(count=Count("*")))
+    themes = list(reports.order_by()
+                  .values_list("category_id", "reporting_organisation_id", "counterpart_organisation_id",
+                               "agreement_id", "agreement_other")
+                  .annotate(count=Count("*"), first=Min("occurred_on"), last=Max("occurred_on")))
+    return cells, themes
 
 
 def _rates(counts: list[int], denominators: list[int] | None) -> list[float | None] | None:

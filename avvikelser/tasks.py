@@ -14,3 +14,12 @@ def send_forum_digests() -> int:
     from avvikelser.digest import send_digests
 
     return send_digests()
+
+
+@shared_task(acks_late=True)
+def build_compilation(compilation_id: int) -> bool:
+    """Build a forum compilation's PDF and XLSX (ids only as arguments). Delivered twice, it builds once: a
+    finished or running compilation is left alone (see avvikelser.compilation.build)."""
+    from avvikelser.compilation import build
+
+    return build(compilation_id)

@@ -72,7 +72,7 @@ def generate(
     """``n_series`` synthetic histories of ``n_periods`` monthly counts, deterministic for a given ``seed``."""
     if n_periods < min_baseline + min_after:
         raise ValueError("n_periods must leave room for the baseline and the periods after a rise")
-    rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data, not security
+    rng = random.Random(seed)
     common_phase = rng.uniform(0.0, 2 * math.pi)
     out: list[Series] = []
     for _ in range(n_series):
@@ -105,7 +105,7 @@ def planted(
     phase: float = 0.0,
 ) -> Series:
     """One series at ``base_rate`` with, if ``rise_start`` is given, a step rise of ``rise_factor`` from then on."""
-    rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data, not security
+    rng = random.Random(seed)
     rates = []
     for t in range(n_periods):
         rate = base_rate * (1.0 + seasonal_amplitude * math.sin(2 * math.pi * t / season_length + phase))

@@ -15,7 +15,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import BooleanField, Case, ExpressionWrapper, F, IntegerField, Q, Value, When
 from django.http import Http404, HttpResponse
@@ -36,6 +35,7 @@ from frontend.avvikelser_forms import REPORT_TEXT_FIELDS, CommentForm, GuardForm
 from organisations import access
 from organisations import queries as org_queries
 from organisations.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired
+from organisations.paging import LateRowPaginator
 from sip import lifecycle
 from sip import queries as sip_queries
 
@@ -161,7 +161,7 @@ def report_list(request):
                .annotate(draft_last=Case(When(state=State.UTKAST, then=Value(0)), default=Value(1),
                                          output_field=IntegerField()))
                .order_by("draft_last", F("submitted_at").desc(nulls_first=True), "-created_at", "-id"))
-    page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("sida"))
+    page = LateRowPaginator(reports, PAGE_SIZE).get_page(request.GET.get("sida"))
     return render(request, "avvikelser/list.html", {
         "page": page, "rows": [_row(d, now) for d in page.object_list], "total": page.paginator.count,
         "tab": "mine", "has_units": bool(access.unit_ids(user)),
@@ -173,7 +173,7 @@ def inbox(request):
     """'Att besvara': open reports against the user's organisation (as its contact person) or unit, due first."""
     user = request.user
     now = timezone.now()
-    page = Paginator(_with_overdue(queries.inbox_for(user), now), PAGE_SIZE).get_page(request.GET.get("sida"))
+    page = LateRowPaginator(_with_overdue(queries.inbox_for(user), now), PAGE_SIZE).get_page(request.GET.get("sida"))
     return render(request, "avvikelser/inbox.html", {
         "page": page, "rows": [_row(d, now) for d in page.object_list], "total": page.paginator.count,
         "tab": "inbox",

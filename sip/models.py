@@ -144,6 +144,8 @@ class Sip(models.Model):
         indexes = [
             models.Index(fields=["status", "follow_up_on"], name="sip_status_follow_up"),
             models.Index(fields=["lead_organisation", "status"], name="sip_lead_status"),
+            # The pattern view's denominators: a forum's plans active in a period, read from the index alone.
+            models.Index(fields=["lead_organisation", "established_on", "closed_on"], name="sip_lead_active"),
             models.Index(fields=["status", "call_due_at"], name="sip_status_call_due"),
         ]
         constraints = [
