@@ -66,5 +66,40 @@ check: $(STAMP)
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 
+# --- Benchmarks and load test (issue #7; PostgreSQL only, after generate_data) ------------------------------
+# SCALES picks the databases by scale (national → samverkan_bench, region → samverkan_bench_region, small →
+# samverkan_bench_small); BENCH_DATABASES overrides with name=scale pairs.
+SCALES ?= national small
+BENCH_DB_national ?= samverkan_bench
+BENCH_DB_region ?= samverkan_bench_region
+BENCH_DB_small ?= samverkan_bench_small
+BENCH_DATABASES ?= $(foreach s,$(SCALES),$(BENCH_DB_$(s))=$(s))
+BENCH_REQUESTS ?= 60
+BENCH_SMOKE_DB ?= samverkan_bench_ci
+LOAD_DATABASE ?= $(BENCH_DB_national)
+LOAD_USERS ?= 40
+LOAD_SECONDS ?= 60
+LOAD_WORKERS ?= 4
+.PHONY: bench-smoke loadtest
+
+bench: $(STAMP)
+	@case "$${DATABASE_URL:-postgres://}" in postgres*) ;; *) echo "make bench: PostgreSQL only (DATABASE_URL is not PostgreSQL)"; exit 2;; esac
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "make bench: PostgreSQL only — nothing answers on 127.0.0.1:5432"; exit 2; }
+	$(PY) -m bench.run $(foreach d,$(BENCH_DATABASES),--database $(d)) --requests $(BENCH_REQUESTS)
+
+# CI smoke: a fresh small database, generated, then every scenario a few times: completes, query counts hold.
+bench-smoke: export DEBUG ?= 1
+bench-smoke: $(STAMP)
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "make bench-smoke: PostgreSQL only — nothing answers on 127.0.0.1:5432"; exit 2; }
+	dropdb -h 127.0.0.1 -U postgres --if-exists $(BENCH_SMOKE_DB)
+	createdb -h 127.0.0.1 -U postgres $(BENCH_SMOKE_DB)
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_SMOKE_DB) $(PY) manage.py migrate --noinput -v 0
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_SMOKE_DB) $(PY) manage.py generate_data --scale small
+	$(PY) -m bench.run --smoke --database $(BENCH_SMOKE_DB)=small
+
+loadtest: $(STAMP)
+	@$(BIN)/locust --version >/dev/null 2>&1 || $(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) -m bench.loadtest --database $(LOAD_DATABASE) --users $(LOAD_USERS) --seconds $(LOAD_SECONDS) --workers $(LOAD_WORKERS)
+
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

@@ -7,9 +7,10 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -20,6 +21,8 @@ logger = logging.getLogger("samverkan.api")
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
+# serialization_failure, deadlock_detected: a transaction PostgreSQL rolled back, safe to send again.
+WRITE_CONFLICT_STATES = frozenset({"40001", "40P01"})
 
 _TITLES = {
     400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
@@ -133,9 +136,19 @@ def exception_handler(exc, context):
     elif isinstance(exc, RequestDataTooBig):
         status = 413
         body = problem_body(status, _("Begäran är för stor."), code="too_large", instance=instance)
-    elif isinstance(exc, SuspiciousOperation):
+    elif isinstance(exc, SuspiciousOperation | DataError | OverflowError):
+        # DataError: SQLSTATE class 22, a value the database cannot take (out of range, NUL, bad encoding);
+        # OverflowError: an integer too large for the driver. Both come from the input, never from the server.
         status = 400
         body = problem_body(status, _("Begäran kunde inte tolkas."), code="bad_request", instance=instance)
+    elif isinstance(exc, OperationalError) and getattr(exc.__cause__, "sqlstate", None) in WRITE_CONFLICT_STATES:
+        # A deadlock or serialization failure: PostgreSQL rolled this transaction back, nothing was written, and
+        # the same request sent again normally goes through (docs/operations.md, "Databasavbrott").
+        logger.warning("write conflict: sqlstate %s", exc.__cause__.sqlstate)
+        status = 409
+        headers["Retry-After"] = "1"
+        body = problem_body(status, _("Någon annan ändrade samtidigt. Försök igen."), code="write_conflict",
+                            instance=instance)
     elif isinstance(exc, OperationalError | InterfaceError):
         # The database is away (restart, network): tell the client to retry instead of failing hard.
         logger.warning("database unavailable: %s", type(exc).__name__)
@@ -157,6 +170,7 @@ def exception_handler(exc, context):
     return response
 
 
+@csrf_exempt  # changes nothing; without it a POST to an unknown API path got the HTML CSRF page
 def api_not_found(request, *args, **kwargs):
     return problem_response(404, _("Resursen finns inte."), code="not_found", instance=request.path)
 

@@ -1,9 +1,11 @@
+from csp.decorators import csp_update
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from api.problems import api_not_found
 from api.views.avvikelser import CategoryViewSet, DeviationViewSet
+from api.views.dataskydd import PersonErasureView, RegisterutdragView, RetentionPreviewView
 from api.views.delaktighet import (
     InvitationViewSet,
     ParticipationReportView,
@@ -11,6 +13,7 @@ from api.views.delaktighet import (
     RoutineCheckViewSet,
     TemplateViewSet,
 )
+from api.views.forum_compilations import CompilationViewSet
 from api.views.forum_work import AgendaItemViewSet, DecisionViewSet, ForumMeetingViewSet, MeasureViewSet
 from api.views.forums import ForumViewSet
 from api.views.organisations import (
@@ -60,6 +63,7 @@ router.register(r"forums/(?P<forum_pk>[0-9]+)/meetings/(?P<meeting_pk>[0-9]+)/it
                 basename="forum-meeting-item")
 router.register(r"forums/(?P<forum_pk>[0-9]+)/decisions", DecisionViewSet, basename="forum-decision")
 router.register(r"forums/(?P<forum_pk>[0-9]+)/measures", MeasureViewSet, basename="forum-measure")
+router.register(r"forums/(?P<forum_pk>[0-9]+)/compilations", CompilationViewSet, basename="forum-compilation")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
@@ -67,9 +71,18 @@ urlpatterns = [
     path("public/delaktighet/<str:token>/", PublicQuestionnaireView.as_view(), name="public-delaktighet"),
     path("reports/delaktighet/", ParticipationReportView.as_view(), name="report-delaktighet"),
     path("sips/<int:sip_pk>/meetings/<int:pk>/calendar.ics", MeetingCalendarView.as_view(), name="sip-meeting-ics"),
+    # Data protection: before the router, whose persons/<pk>/ route would otherwise take these paths.
+    path("persons/registerutdrag/", RegisterutdragView.as_view(), name="person-registerutdrag"),
+    path("persons/erase/", PersonErasureView.as_view(), name="person-erase"),
+    path("retention/preview/", RetentionPreviewView.as_view(), name="retention-preview"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # Under the site's Content-Security-Policy: the Swagger init script is a file of its own (split view), and
+    # Redoc, which writes its styles into the page at run time, gets inline styles and a blob: worker; scripts
+    # stay 'self' on both.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"),
+         name="docs"),
+    path("redoc/", csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})(
+        SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html")), name="redoc"),
     path("", include(router.urls)),
     re_path(r"^.*$", api_not_found),
 ]

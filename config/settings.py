@@ -5,6 +5,7 @@ See README.md ("Konfiguration") for the list of variables.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -41,6 +42,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "django_htmx",
+    "csp",
+    "axes",
     "organisations",
     "sip",
     "sip.delaktighet",
@@ -51,6 +54,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -61,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "organisations.context.RequestContextMiddleware",
+    # Last: turns a locked-out login (django-axes) into config.security.lockout_response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -78,6 +85,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "frontend.context_processors.site",
+                "frontend.context_processors.forum_nav",
+                "frontend.context_processors.org_admin_nav",
             ],
         },
     },
@@ -100,6 +109,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Users and authentication ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "organisations.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked username and IP address before any password is checked (django-axes).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -129,6 +140,7 @@ OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", "")
 OIDC_OP_LOGOUT_ENDPOINT = env_str("OIDC_OP_LOGOUT_ENDPOINT", "")
 OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid email profile")
 OIDC_USERNAME_CLAIM = env_str("OIDC_USERNAME_CLAIM", "sub")
+OIDC_OP_ISSUER = env_str("OIDC_OP_ISSUER", "")  # when set, an id_token from another issuer is refused
 if OIDC_ENABLED:
     missing = [
         name
@@ -139,6 +151,9 @@ if OIDC_ENABLED:
     if missing:
         raise ImproperlyConfigured(f"OIDC_ENABLED needs {', '.join(missing)}")
     INSTALLED_APPS.append("mozilla_django_oidc")
+    # Kept in the session for RP-initiated logout (frontend/views/auth.py); refused logins go to the form.
+    OIDC_STORE_ID_TOKEN = True
+    LOGIN_REDIRECT_URL_FAILURE = "/login/"
     AUTHENTICATION_BACKENDS.insert(0, "organisations.oidc.MembershipOIDCBackend")
 
 # django-guardian: no anonymous user, no model-wide permission opening every object.
@@ -194,8 +209,26 @@ CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL", "")
 # In eager mode nothing is sent; the in-memory transport only keeps kombu from looking for a server.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
+# Reliability (docs/operations.md, "Celery och meddelandekö"): a task is acknowledged only when it has finished,
+# a task whose worker process died is put back on the queue, a worker takes one task at a time, and every task
+# is idempotent (organisations/once.py), so a redelivered task does nothing twice.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+_CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+if env_str("CELERY_BROKER_URL", "").startswith(("redis://", "rediss://", "unix://")):
+    # Redis has no acknowledgements: a task taken by a worker that dies goes back on the queue after the
+    # visibility timeout, which must be longer than any task runs.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _CELERY_VISIBILITY_TIMEOUT,
+        "unacked_restore_interval": max(1, min(10, _CELERY_VISIBILITY_TIMEOUT // 2)),
+        "unacked_restore_throttle": 1 if _CELERY_VISIBILITY_TIMEOUT < 60 else 10,
+    }
+elif env_str("CELERY_BROKER_URL", "").startswith(("amqp://", "amqps://", "pyamqp://")):
+    # Publisher confirms: .delay() returns only when RabbitMQ has the message.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
@@ -206,6 +239,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "organisations.tasks.clean_orphan_object_permissions",
         "schedule": 24 * 3600,
     },
+    "purge-expired-tokens": {"task": "organisations.tasks.purge_expired_tokens", "schedule": 3600},
     "sip-reminders": {"task": "sip.tasks.send_sip_reminders", "schedule": 3600},
     "sip-expired-consents": {"task": "sip.tasks.refresh_expired_consents", "schedule": 3600},
     "delaktighet-reminders": {"task": "sip.delaktighet.tasks.send_invitation_reminders", "schedule": 3600},
@@ -231,7 +265,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.problems.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["api.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [],
     "DEFAULT_THROTTLE_RATES": {
         "token": env_str("THROTTLE_TOKEN", "10/min"),
@@ -259,6 +293,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Every operation documents its problem+json error answers (api/schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.add_problem_responses"],
     "ENUM_NAME_OVERRIDES": {
         "OrganisationKindEnum": "organisations.models.OrganisationKind",
         "UnitKindEnum": "organisations.models.UnitKind",
@@ -289,6 +325,44 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# Content-Security-Policy (django-csp 4): scripts and styles from this site only, nothing inline, no plugins,
+# no framing. htmx's indicator styles are off (base.html htmx-config). The API docs pages relax style-src for
+# their own bundles only (api/urls.py).
+_logout = urlsplit(OIDC_OP_LOGOUT_ENDPOINT)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        # Chromium applies form-action to the redirect after a POST too: logout may go on to the provider.
+        "form-action": ["'self'", *([f"{_logout.scheme}://{_logout.netloc}"] if _logout.netloc else [])],
+    },
+}
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Login lockout (django-axes): 5 failures for one username from one IP address lock that pair for 15 minutes,
+# on the login form and on POST /api/v1/auth/token/. A success resets the count.
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # its log lines name the username
+AXES_DISABLE_ACCESS_LOG = True  # failures are counted; successful logins are already in the audit log
+# The client's address is REMOTE_ADDR unless AXES_PROXY_COUNT trusted proxies set X-Forwarded-For: otherwise a
+# client could send a new made-up address with every guess.
+_axes_proxies = env_int("AXES_PROXY_COUNT", 0)
+AXES_IPWARE_PROXY_COUNT = _axes_proxies or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if _axes_proxies else ["REMOTE_ADDR"]
 
 # --- Logging --------------------------------------------------------------------------------------------
 # Log lines carry ids and request ids only; personal data never goes to logs (see docs/security.md).
@@ -322,3 +396,17 @@ DELAKTIGHET_LINK_DAYS = env_int("DELAKTIGHET_LINK_DAYS", 30)
 DELAKTIGHET_REMINDER_DAYS = env_int("DELAKTIGHET_REMINDER_DAYS", 7)
 DELAKTIGHET_MIN_CELL = env_int("DELAKTIGHET_MIN_CELL", 5)
 SMS_SENDER = env_str("SMS_SENDER", "sip.delaktighet.senders.ConsoleSmsSender")
+
+# --- Gallring (retention) -------------------------------------------------------------------------------
+# Periods per record type; defaults and legal grounds in organisations/retention.py and docs/operations.md.
+# Each can be set with RETENTION_<NAME>, e.g. RETENTION_SIP_CLOSED_YEARS=10. The access log keeps at least 5 years.
+RETENTION = {
+    name: env_int(f"RETENTION_{name}", default)
+    for name, default in {
+        "SIP_CLOSED_YEARS": 10, "PERSON_WITHOUT_PLAN_DAYS": 365, "DELAKTIGHET_TOKEN_DAYS": 30,
+        "DELAKTIGHET_FREE_TEXT_YEARS": 3, "DEVIATION_CLOSED_YEARS": 5, "AUDIT_YEARS": 10, "REMINDER_LOG_DAYS": 400,
+    }.items()
+}
+# Nightly, after the backup window (docs/operations.md); the job is idempotent, a missed night catches up.
+CELERY_BEAT_SCHEDULE["gallring"] = {"task": "organisations.tasks.apply_retention",
+                                    "schedule": crontab(minute=30, hour=3)}

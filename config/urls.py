@@ -14,6 +14,7 @@ urlpatterns = [
     *auth_urlpatterns,
     path("", include("frontend.delaktighet_urls")),
     path("", include("frontend.avvikelser_urls")),
+    path("forum/", include("frontend.forum_urls")),
     path("", include("frontend.urls")),
 ]
 if settings.OIDC_ENABLED:

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.forms.models import fields_for_model
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from organisations.validators import TEXT_MAX_LENGTH
 from sip.models import (
     Action,
     ActionStatus,
@@ -69,6 +71,11 @@ class BaseForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.template_name = FIELD_TEMPLATE
+            if isinstance(field, forms.CharField) and field.max_length is None:
+                # The same ceiling as the API's for free text without a length of its own.
+                field.max_length = TEXT_MAX_LENGTH
+                field.validators.append(MaxLengthValidator(TEXT_MAX_LENGTH))
+                field.widget.attrs.setdefault("maxlength", str(TEXT_MAX_LENGTH))
 
     def _remember(self, **choices) -> None:
         """Keep the constructor's own arguments, so rebound() builds the same form."""

@@ -1,8 +1,8 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from frontend import views
-from frontend.views import create, lists, parts, plan
+from frontend.views import auth, create, lists, parts, plan
 
 app_name = "frontend"
 
@@ -33,10 +33,12 @@ urlpatterns = [
     path("sip/<int:pk>/enheter/<int:participation_pk>/ta-bort/", parts.unit_remove, name="unit_remove"),
     path("sip/<int:pk>/samtycken/", parts.consent_create, name="consent_create"),
     path("sip/<int:pk>/samtycken/<int:consent_pk>/aterkalla/", parts.consent_withdraw, name="consent_withdraw"),
+    path("", include("frontend.forum_report_urls")),
+    path("dataskydd/", include("frontend.dataskydd_urls")),
 ]
 
 # Login and logout keep Django's own names ("login", "logout") outside the namespace.
 auth_urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", auth.LogoutView.as_view(), name="logout"),  # ends an OpenID provider session too
 ]

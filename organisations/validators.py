@@ -14,3 +14,9 @@ def validate_organisation_number(value: str) -> None:
 
 def normalise_organisation_number(value: str) -> str:
     return orgnr.format(value)
+
+
+# Free text without a length of its own (a TextField) still has a ceiling, in the API (api/serializers/base.py)
+# and in the forms (frontend/forms.py): a huge string is a field error, not megabytes in the database, the
+# history and every e-mail quoting it.
+TEXT_MAX_LENGTH = 20_000

@@ -71,5 +71,21 @@ class StrictSerializer(serializers.Serializer):
         return value
 
 
+# (serializer class, field name, nesting depth) -> (field class, keyword arguments). What ModelSerializer derives
+# from the model for a field depends only on these (the model's metadata is fixed once the app registry is ready),
+# yet it costs more than serialising a whole SIP: every serializer instance re-derived every field. Only the
+# derivation is cached: each instance still builds its own fields from a copy of the arguments (issue #7).
+_BUILT_FIELDS: dict[tuple, tuple] = {}
+
+
 class StrictModelSerializer(StrictSerializer, serializers.ModelSerializer):
     serializer_related_field = StrictPrimaryKeyRelatedField
+
+    def build_field(self, field_name, info, model_class, nested_depth):
+        key = (type(self), field_name, nested_depth)
+        built = _BUILT_FIELDS.get(key)
+        if built is None:
+            built = _BUILT_FIELDS[key] = super().build_field(field_name, info, model_class, nested_depth)
+        field_class, kwargs = built
+        # A fresh dict (include_extra_kwargs pops and updates it) and fresh lists (validators are appended to).
+        return field_class, {k: (list(v) if isinstance(v, list) else v) for k, v in kwargs.items()}

@@ -344,9 +344,14 @@ def print_view(request, pk):
 
 @sip_view
 def print_pdf(request, pk):
+    from django.contrib.staticfiles import finders
+
     from frontend.pdf import render_pdf
 
     context = _print_context(request, pk)
+    # xhtml2pdf fetches nothing (frontend.pdf): the print style sheet goes into the document itself.
+    with open(finders.find("frontend/print.css"), encoding="utf-8") as css:
+        context["inline_css"] = css.read()
     response = HttpResponse(render_pdf("sip/print.html", context), content_type="application/pdf")
     # The plan's id only: never the person's name in a file name.
     response["Content-Disposition"] = f'attachment; filename="sip-{int(pk)}.pdf"'

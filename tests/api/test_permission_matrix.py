@@ -356,6 +356,14 @@ from tests.api.matrix_forum_work import FORUM_WORK_CASES, route_name  # noqa: E4
 
 CASES += FORUM_WORK_CASES
 
+from tests.api.matrix_compilations import COMPILATION_CASES  # noqa: E402
+
+CASES += COMPILATION_CASES
+
+from tests.api.matrix_data_protection import DATA_PROTECTION_CASES  # noqa: E402
+
+CASES += DATA_PROTECTION_CASES
+
 
 # Users without a membership are signed in but are not staff: 403 everywhere but /me/.
 NO_MEMBERSHIP = {"me": 200}

@@ -167,9 +167,13 @@ def login(page: Page, live_server, user, password: str = PASSWORD) -> None:
 
 
 @contextmanager
-def _tracked_page(browser: Browser, request) -> Iterator[Page]:
-    """A page in a browser context of its own (own cookies: its own signed-in user), with the axe tracking."""
-    context = browser.new_context(locale="sv-SE")
+def _tracked_page(browser: Browser, request, **context_options) -> Iterator[Page]:
+    """A page in a browser context of its own (own cookies: its own signed-in user), with the axe tracking.
+
+    The site's Content-Security-Policy is enforced (axe is injected through the DevTools protocol, which the
+    policy does not block); `bypass_csp=True` switches it off where a test must see what escaping alone does.
+    """
+    context = browser.new_context(locale="sv-SE", **context_options)
     context.set_default_timeout(NAVIGATION_TIMEOUT_MS)
     page = context.new_page()
     tracker = _trackers[page] = _Tracker()
@@ -187,6 +191,14 @@ def _tracked_page(browser: Browser, request) -> Iterator[Page]:
 @pytest.fixture
 def page(browser: Browser, live_server, transactional_db, request) -> Iterator[Page]:
     with _tracked_page(browser, request) as page:
+        yield page
+
+
+@pytest.fixture
+def page_without_csp(browser: Browser, live_server, transactional_db, request) -> Iterator[Page]:
+    """A page whose browser ignores the Content-Security-Policy: for the XSS tests, so that escaping is what
+    keeps a payload from running, not the policy behind it (tests/e2e/test_xss.py)."""
+    with _tracked_page(browser, request, bypass_csp=True) as page:
         yield page
 
 
