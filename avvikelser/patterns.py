@@ -40,7 +40,7 @@ import datetime
 from collections import defaultdict
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DateField, Exists, F, Func, IntegerField, Max, Min, OuterRef, Q, Sum, Value
+from django.db.models import Count, DateField, Exists, F, Func, Max, Min, OuterRef, Q, Sum, Value
 from django.db.models.functions import Greatest, TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -396,9 +396,9 @@ def _active_sips(forum: Forum, first: datetime.date, last: datetime.date, granul
                  index: dict[datetime.date, int]) -> tuple[list[int], dict[frozenset, list[int]]]:
     """Active SIPs per period: for the forum, and per unordered pair of organisations.
 
-    Two queries, each a UNION ALL of two GROUP BYs over the SIPs: how many became active in each period (the
-    later of established_on and the first period) and how many closed in each period; a running sum over those
-    few rows gives the count per period."""
+    Two queries, each one GROUP BY over the SIPs active in the window by the period they became active in (the
+    later of established_on and the first period) and the period they closed in; a running sum over those few
+    rows gives the count per period."""
     from sip.models import Sip
 
     n = len(index)
@@ -410,26 +410,27 @@ def _active_sips(forum: Forum, first: datetime.date, last: datetime.date, granul
                                           granularity),
                         ended=PeriodStart("closed_on", granularity))
               .order_by())
-    closing = active.filter(closed_on__isnull=False, closed_on__lte=last)
-    begin, end = Value(1, output_field=IntegerField()), Value(-1, output_field=IntegerField())
-
+    # One pass per query: each SIP's (began, ended) buckets. A SIP closed after the window has an `ended` bucket
+    # outside it, which _add ignores, so no second scan of the closing SIPs is needed.
     forum_delta = [0] * (n + 1)
-    forum_rows = (active.annotate(sign=begin).values_list("sign", "began").annotate(count=Count("id"))
-                  .union(closing.annotate(sign=end).values_list("sign", "ended").annotate(count=Count("id")),
-                         all=True))
-    for sign, bucket, count in forum_rows:
-        _add(forum_delta, index, sign, bucket, count)
+    for bucket, ended, count in active.values_list("began", "ended").annotate(count=Count("id")):
+        _add(forum_delta, index, 1, bucket, count)
+        if ended is not None:
+            _add(forum_delta, index, -1, ended, count)
 
-    paired = active.filter(participations__unit__organisation_id__in=members)
-    pair_closing = closing.filter(participations__unit__organisation_id__in=members)
-    columns = ("sign", "lead_organisation_id", "participations__unit__organisation_id")
-    pair_rows = (paired.annotate(sign=begin).values_list(*columns, "began").annotate(count=Count("id", distinct=True))
-                 .union(pair_closing.annotate(sign=end).values_list(*columns, "ended")
-                        .annotate(count=Count("id", distinct=True)), all=True))
+    # A plan's own lead organisation taking part is no pair: those rows (about half) are left out in the database.
+    columns = ("lead_organisation_id", "participant", "began", "ended")
+    pair_rows = (active.filter(participations__unit__organisation_id__in=members)
+                 .annotate(participant=F("participations__unit__organisation_id"))
+                 .exclude(participant=F("lead_organisation_id"))
+                 .values_list(*columns).annotate(count=Count("id", distinct=True)))
     pair_delta: dict[frozenset, list[int]] = {}
-    for sign, lead, participant, bucket, count in pair_rows:
+    for lead, participant, bucket, ended, count in pair_rows:
         if lead != participant:
-            _add(pair_delta.setdefault(frozenset((lead, participant)), [0] * (n + 1)), index, sign, bucket, count)
+            delta = pair_delta.setdefault(frozenset((lead, participant)), [0] * (n + 1))
+            _add(delta, index, 1, bucket, count)
+            if ended is not None:
+                _add(delta, index, -1, ended, count)
     return _running(forum_delta, n), {pair: _running(delta, n) for pair, delta in pair_delta.items()}
 
 
