@@ -171,6 +171,10 @@ def _producer(broker_url: str, queue: str):
     from celery import Celery
 
     producer = Celery("reliability-producer", broker=broker_url, set_as_current=False)
+    # Celery prefers the CELERY_BROKER_URL environment variable (set in CI) over `broker=`; the write and read
+    # URLs win over both, so the producer talks to this test's broker.
+    producer.conf.broker_write_url = broker_url
+    producer.conf.broker_read_url = broker_url
     producer.conf.task_default_queue = queue
     if broker_url.startswith("amqp"):
         producer.conf.broker_transport_options = {"confirm_publish": True}
