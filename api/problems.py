@@ -15,6 +15,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from config.logfilters import log_exception_without_message
 from organisations.errors import DomainError
 
 logger = logging.getLogger("samverkan.api")
@@ -33,14 +34,7 @@ _TITLES = {
 
 
 def _log_without_message(what: str, exc: BaseException) -> None:
-    """The type and where it happened, not the message: database errors quote the offending values
-    (a duplicate personnummer, say), and personal data never goes to logs."""
-    import traceback
-
-    cause = exc.__cause__
-    sqlstate = getattr(cause, "sqlstate", None) or ""
-    frames = "".join(traceback.format_tb(exc.__traceback__))
-    logger.error("%s: %s %s\n%s", what, type(exc).__name__, sqlstate, frames)
+    log_exception_without_message(logger, what, exc)
 
 
 def problem_type(code: str) -> str:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import traceback
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
@@ -48,6 +47,7 @@ from avvikelser.models import (
     Forum,
     MeasureStatus,
 )
+from config.logfilters import log_exception_without_message
 from organisations import audit
 from organisations.errors import Conflict, NotFound
 from organisations.models import AuditAction, Organisation
@@ -279,9 +279,7 @@ def _progress(compilation_id: int, started_at, percent: int, step: str) -> None:
 
 
 def _log_failure(compilation_id: int, exc: BaseException) -> None:
-    """Type and place, never the message (database errors quote values)."""
-    frames = "".join(traceback.format_tb(exc.__traceback__))
-    logger.error("compilation %s failed: %s\n%s", compilation_id, type(exc).__name__, frames)
+    log_exception_without_message(logger, f"compilation {compilation_id} failed", exc)
 
 
 def build(compilation_id: int, *, today: datetime.date | None = None) -> bool:

@@ -1,7 +1,9 @@
-"""Keep answer-link secrets out of logs: request lines and 'Not Found' warnings name the path."""
+"""Keep secrets and personal data out of logs: answer-link paths are redacted, and exceptions are logged by type
+and place only."""
 
 import logging
 import re
+import traceback
 
 _SECRET_PATHS = re.compile(r"(/d/|/public/delaktighet/)[^/\s\"?]+")
 
@@ -17,3 +19,11 @@ class RedactSecretsFilter(logging.Filter):
         if redacted != message:
             record.msg, record.args = redacted, ()
         return True
+
+
+def log_exception_without_message(logger: logging.Logger, what: str, exc: BaseException) -> None:
+    """The type and where it happened, not the message: database errors quote the offending values (a duplicate
+    personnummer, say), and personal data never goes to logs."""
+    sqlstate = getattr(exc.__cause__, "sqlstate", None) or ""
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    logger.error("%s: %s %s\n%s", what, type(exc).__name__, sqlstate, frames)
