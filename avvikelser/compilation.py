@@ -117,12 +117,15 @@ def request_compilation(user, forum_id, *, period_start: datetime.date, period_e
     patterns.resolve_period(period_start, period_end, granularity, timezone.localdate())  # 400 when invalid
     with transaction.atomic():
         Forum.objects.select_for_update().filter(pk=forum.pk).first()  # one request at a time per forum
-        stale = Q(status=CompilationStatus.RUNNING, started_at__lt=timezone.now() - STALE_AFTER)
+        cut = timezone.now() - STALE_AFTER
+        # Running with its worker lost, or queued while the broker was away: either way nothing builds it.
+        stale = (Q(status=CompilationStatus.RUNNING, started_at__lt=cut)
+                 | Q(status=CompilationStatus.QUEUED, created_at__lt=cut))
         unfinished = Compilation.objects.filter(forum_id=forum.pk, status__in=UNFINISHED).defer("pdf", "xlsx")
         same = unfinished.filter(period_start=period_start, period_end=period_end, granularity=granularity).first()
         if same is not None:
             if unfinished.filter(stale, pk=same.pk).exists():  # its worker was lost: build it again
-                transaction.on_commit(lambda pk=same.pk: _enqueue(pk))
+                transaction.on_commit(lambda pk=same.pk: _enqueue(pk), robust=True)
             return same
         unfinished = unfinished.exclude(stale)
         if unfinished.count() >= MAX_UNFINISHED_PER_FORUM:
@@ -132,7 +135,7 @@ def request_compilation(user, forum_id, *, period_start: datetime.date, period_e
             forum=forum, requested_by=user, period_start=period_start, period_end=period_end,
             granularity=granularity, step="queued", language=(translation.get_language() or "sv")[:8])
         audit.record(user, AuditAction.CREATE, compilation)
-        transaction.on_commit(lambda pk=compilation.pk: _enqueue(pk))
+        transaction.on_commit(lambda pk=compilation.pk: _enqueue(pk), robust=True)
     return compilation
 
 
@@ -174,8 +177,7 @@ def period_label(start: str | datetime.date, granularity: str) -> str:
     return f"{day.year}-{day.month:02d}"
 
 
-def _measure_row(measure, as_of: datetime.date) -> dict:
-    result = forum_services.before_after(measure, today=as_of)
+def _measure_row(measure, result: forum_services.BeforeAfter, as_of: datetime.date) -> dict:
     pair = None
     if measure.from_organisation_id and measure.to_organisation_id:
         pair = f"{measure.from_organisation.name} → {measure.to_organisation.name}"
@@ -212,7 +214,10 @@ def _work(forum: Forum, first: datetime.date, last: datetime.date, as_of: dateti
     measures = (forum_services.measures_of(forum).filter(decision__decided_on__lte=last)
                 .filter(Q(decision__decided_on__gte=first) | Q(status__in=forum_services.OPEN_MEASURE)
                         | Q(status_changed_at__gte=start)))
-    return {"decisions": decisions, "measures": [_measure_row(m, as_of) for m in measures]}
+    measures = list(measures)
+    results = forum_services.before_after_many(measures, today=as_of)
+    return {"decisions": decisions,
+            "measures": [_measure_row(m, result, as_of) for m, result in zip(measures, results, strict=True)]}
 
 
 def _delaktighet(organisations: list[dict], first: datetime.date, last: datetime.date) -> dict:

@@ -14,9 +14,9 @@ def forum_nav(request):
             return False
         cached = getattr(user, "_has_forum", None)
         if cached is None:
-            from avvikelser.models import ForumMember
+            from avvikelser.forum_queries import forums_for
 
-            cached = user._has_forum = ForumMember.objects.filter(user_id=user.pk).exists()
+            cached = user._has_forum = forums_for(user).exists()
         return cached
 
     return {"has_forum": has_forum}

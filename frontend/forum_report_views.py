@@ -16,14 +16,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from avvikelser import compilation, forum_services
 from avvikelser.models import CompilationGranularity, ForumRole
 from frontend.forms import BaseForm, date_input
-from frontend.views.common import sip_view
+from frontend.forum_views import forum_view
 from organisations.errors import Conflict
 
 LIST_LIMIT = 30
@@ -57,7 +57,7 @@ def _row_context(forum_pk: int, item) -> dict:
             "finished": item.status not in compilation.UNFINISHED}
 
 
-@sip_view
+@forum_view
 def compilations(request, forum_pk):
     forum = forum_services.get_forum(request.user, forum_pk)
     can_edit = forum_services.can_edit(request.user, forum)
@@ -75,7 +75,8 @@ def compilations(request, forum_pk):
                 status = 409
             else:
                 messages.success(request, _("Sammanställningen för %(start)s – %(end)s har beställts.") % {
-                    "start": item.period_start.isoformat(), "end": item.period_end.isoformat()})
+                    "start": formats.date_format(item.period_start, "j F Y"),
+                    "end": formats.date_format(item.period_end, "j F Y")})
                 return redirect("frontend:forum_compilations", forum_pk=forum.pk)
         else:
             status = 400
@@ -93,14 +94,14 @@ def compilations(request, forum_pk):
     }, status=status)
 
 
-@sip_view
+@forum_view
 def compilation_row(request, forum_pk, pk):
     """One row of the list (htmx polls it while the compilation is being built)."""
     item = compilation.get_compilation(request.user, forum_pk, pk)
     return render(request, "forum/compilation_row.html", _row_context(item.forum_id, item))
 
 
-@sip_view
+@forum_view
 def compilation_file(request, forum_pk, pk, kind):
     try:
         content, content_type, name = compilation.file_of(request.user, forum_pk, pk, kind)

@@ -18,7 +18,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -44,8 +43,15 @@ from frontend.forum_forms import (
     VersionOnlyForm,
 )
 from organisations import access
-from organisations.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired
-from organisations.models import Organisation, User
+from organisations.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+)
+from organisations.models import User
 
 PAGE_SIZE = 50
 MEASURE_PAGE_SIZE = 25
@@ -87,6 +93,8 @@ def _attempt(form, write):
     """Run a service write for a valid form: (None, result), or (status, None) with the error on the form."""
     try:
         return None, write()
+    except (Forbidden, NotFound):
+        raise  # the 403 and 404 pages of forum_view
     except ValidationError as exc:
         form.add_service_errors(exc)
         return 400, None
@@ -96,9 +104,9 @@ def _attempt(form, write):
     except PreconditionRequired as exc:
         form.add_error(None, str(exc.message))
         return 428, None
-    except Conflict as exc:
+    except (Conflict, DomainError) as exc:
         form.add_error(None, str(exc.message))
-        return 409, None
+        return exc.status, None
 
 
 def _write_or_message(request, write) -> bool:
@@ -106,11 +114,13 @@ def _write_or_message(request, write) -> bool:
     try:
         write()
         return True
+    except (Forbidden, NotFound):
+        raise
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except PreconditionFailed:
         messages.error(request, str(STALE_MESSAGE))
-    except (PreconditionRequired, Conflict) as exc:
+    except DomainError as exc:
         messages.error(request, str(exc.message))
     return False
 
@@ -261,9 +271,8 @@ def reports(request, pk):
     categories = sorted((info for cid, info in tax.info.items()
                          if tax.roots.get(cid) == cid or cid in requested_categories),
                         key=lambda info: (info["name"], info["id"]))
-    organisations = list(Organisation.objects.filter(
-        Q(forums=forum.pk) | Q(pk__in=_requested_ints(request, "reporting_organisation", "counterpart_organisation")))
-        .distinct().order_by("name", "id"))
+    # Only the forum's organisations: an id from elsewhere fails validation instead of naming that organisation.
+    organisations = list(forum.organisations.order_by("name", "id"))
     form = DrilldownForm(request.GET or None, categories=categories, organisations=organisations)
     status, page, rows = 200, None, []
     if form.is_bound and not form.is_valid():
@@ -461,12 +470,11 @@ def _meetings_for_choice(forum) -> list:
 
 
 def _before_after_rows(measures, today) -> list[dict]:
-    rows = []
-    for measure in measures:
-        result = forum_services.before_after(measure, today=today)
-        rows.append({"measure": measure, "overdue": forum_services.is_overdue(measure, today),
-                     "effect": result, "verdict": VERDICTS.get(result.verdict, result.verdict)})
-    return rows
+    measures = list(measures)
+    return [{"measure": measure, "overdue": forum_services.is_overdue(measure, today),
+             "effect": result, "verdict": VERDICTS.get(result.verdict, result.verdict)}
+            for measure, result in zip(measures, forum_services.before_after_many(measures, today=today),
+                                       strict=True)]
 
 
 @forum_view

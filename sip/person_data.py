@@ -333,6 +333,9 @@ def erasure_check(user, raw_identifier: str) -> dict:
     """What erase_person would answer now, changing nothing: the person's id and the rules that keep the record.
     The screens ask this first and erase only after a confirmation that carries the id, never the number."""
     person, organisation_ids, _sip_ids = _held_person(user, raw_identifier)
+    # Finding out that the organisation holds the person is a read of personal data: audited like the others.
+    audit.record(user, AuditAction.READ, person, person_id=person.pk,
+                 organisation_id=_acting_organisation(user, organisation_ids, person), fields=["raderingskontroll"])
     return {"person_id": person.pk, "blockers": erasure_blockers(person, organisation_ids)}
 
 

@@ -3,8 +3,10 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from api.serializers.base import StrictSerializer
 
-class PersonIdentifierSerializer(serializers.Serializer):
+
+class PersonIdentifierSerializer(StrictSerializer):
     personnummer = serializers.CharField(
         max_length=40, trim_whitespace=True,
         help_text=_("Personnummer, samordningsnummer eller reservnummer (i kroppen, aldrig i adressen)."))

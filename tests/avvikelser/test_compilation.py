@@ -271,3 +271,34 @@ def test_without_dejavu_the_pdf_falls_back_to_the_built_in_font(fc, monkeypatch)
     content = compilation.gather(fc.forum, period_start=START, period_end=END, granularity="quarter", today=TODAY)
     text = pdf_text(compilation_render.render_pdf(content))
     assert f"{fc.world.org_a.name} -> {fc.world.org_b.name}" in text and "→" not in text
+
+
+def test_a_request_queued_while_the_broker_was_away_is_queued_again(fc, django_capture_on_commit_callbacks):
+    lost = compilation.request_compilation(fc.leader, fc.forum.pk, period_start=START, period_end=END,
+                                           granularity="month")
+    Compilation.objects.filter(pk=lost.pk).update(created_at=timezone.now() - datetime.timedelta(hours=1))
+    assert lost.status == CompilationStatus.QUEUED  # no task ran: its on-commit callback was never executed
+    with django_capture_on_commit_callbacks(execute=True):
+        again = compilation.request_compilation(fc.leader, fc.forum.pk, period_start=START, period_end=END,
+                                                granularity="month")
+    assert again.pk == lost.pk
+    lost.refresh_from_db()
+    assert lost.status == CompilationStatus.DONE
+
+
+def test_before_after_of_many_measures_costs_the_same_queries_as_of_one(fc):
+    def queries_for_all() -> tuple[int, list, list]:
+        measures = list(forum_services.measures_of(fc.forum))
+        with CaptureQueriesContext(connection) as ctx:
+            results = forum_services.before_after_many(measures, today=TODAY)
+        return len(ctx.captured_queries), [forum_services.before_after(m, today=TODAY) for m in measures], results
+
+    one, singles, batched = queries_for_all()
+    assert batched == singles
+    decision = forum_services.create_decision(fc.leader, fc.forum.pk, text="Fler", decided_on=datetime.date(2025, 5, 1))
+    for key in ("sip", "bemotande", "informationsoverforing"):
+        forum_services.create_measure(fc.leader, decision, title=key, owner_organisation=fc.world.org_a,
+                                      due_on=datetime.date(2025, 9, 30), category=Category.objects.get(key=key))
+    many, singles, batched = queries_for_all()
+    assert batched == singles and len(batched) == 4
+    assert many == one <= 2

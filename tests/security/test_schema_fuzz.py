@@ -206,6 +206,7 @@ def test_api_conforms_to_its_schema(fuzz_env):
     only = os.environ.get("SAMVERKAN_FUZZ_ONLY")  # a regex over "GET /api/v1/..." labels, for local debugging
     if only:
         operations = [operation for operation in operations if re.search(only, operation.label)]
+        assert operations, f"SAMVERKAN_FUZZ_ONLY={only!r} matched no operation"
     failures = []
     for operation in operations:
         try:
