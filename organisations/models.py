@@ -174,16 +174,22 @@ class AuditEntry(models.Model):
     """
 
     at = models.DateTimeField(_("tidpunkt"), auto_now_add=True, db_index=True)
+    # Every read of a plan writes entries here, so the references are no database constraints: each would add
+    # a check per row at commit that also locks the user's, unit's and organisation's rows (FOR KEY SHARE) —
+    # contention between all requests of one user. Django's PROTECT still refuses to delete a user, unit or
+    # organisation that has entries, and the entries are written only by organisations/audit.py from the
+    # authenticated user. The single-column indexes are covered by audit_actor and audit_organisation.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("användare"),
+        verbose_name=_("användare"), db_constraint=False, db_index=False,
     )
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("organisation"),
+        verbose_name=_("organisation"), db_constraint=False, db_index=False,
     )
     unit = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("enhet")
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("enhet"),
+        db_constraint=False,
     )
     role = models.CharField(_("roll"), max_length=32, blank=True)
     action = models.CharField(_("händelse"), max_length=16, choices=AuditAction.choices)

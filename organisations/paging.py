@@ -14,8 +14,18 @@ def rows_in_order(queryset, ids: list) -> list:
     """The objects of `queryset` with these primary keys, in the order of `ids` (hidden ones left out)."""
     if not ids:
         return []
-    found = {obj.pk: obj for obj in queryset.filter(pk__in=ids).order_by()}
+    rows_for_keys = getattr(queryset, "rows_for_keys", None)  # a gated queryset skips its gate (granted.py)
+    rows = rows_for_keys(ids) if rows_for_keys else queryset.filter(pk__in=ids)
+    found = {obj.pk: obj for obj in rows.order_by()}
     return [found[pk] for pk in ids if pk in found]
+
+
+def page_keys(queryset, bottom: int, top: int, count: int) -> list:
+    """The primary keys of rows [bottom, top) in the queryset's order."""
+    own = getattr(queryset, "page_keys", None)  # a gated queryset may read them from its grants (granted.py)
+    if own is not None:
+        return own(bottom, top, count)
+    return list(queryset.values_list("pk", flat=True)[bottom:top]) if top > bottom else []
 
 
 class LateRowPaginator(Paginator):
@@ -27,5 +37,5 @@ class LateRowPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        ids = page_keys(self.object_list, bottom, top, self.count)
         return self._get_page(rows_in_order(self.object_list, ids), number, self)

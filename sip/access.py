@@ -19,11 +19,13 @@ from organisations import access
 from sip.models import Consent, Person, PersonLink, Sip, SipGroupObjectPermission
 
 GRANTED = ("view_sip", "change_sip")
+# The plans' list order, served by the index sip_updated_order (pages read by walking it; organisations/granted.py).
+LIST_ORDER = ("-updated_at", "-id")
 
 
 def visible_sips(user, queryset: QuerySet | None = None) -> QuerySet:
     queryset = Sip.objects.all() if queryset is None else queryset
-    return access.objects_with_permission(user, queryset, "view_sip")
+    return access.objects_with_permission(user, queryset, "view_sip", walk_ordering=LIST_ORDER)
 
 
 def get_sip(user, pk) -> Sip:

@@ -70,7 +70,7 @@ def flags(sip: Sip, now=None) -> dict:
     call_overdue = bool(sip.status == SipStatus.INITIERAD and sip.call_sent_at is None
                         and sip.call_due_at and sip.call_due_at < now)
     call_late = bool(sip.call_sent_at and sip.call_due_at and sip.call_sent_at > sip.call_due_at)
-    follow_up_overdue = bool(sip.status in ESTABLISHED and sip.follow_up_on and sip.follow_up_on < today)
+    follow_up_late = follow_up_overdue(sip, today)
     has_overdue_action = getattr(sip, "has_overdue_action", None)
     if has_overdue_action is None:
         has_overdue_action = sip.actions.filter(status__in=OPEN_ACTION_STATUSES, ends_on__lt=today).exists()
@@ -78,10 +78,15 @@ def flags(sip: Sip, now=None) -> dict:
         "call_due_at": sip.call_due_at,
         "call_overdue": call_overdue,
         "call_sent_late": call_late,
-        "follow_up_overdue": follow_up_overdue,
+        "follow_up_overdue": follow_up_late,
         "has_overdue_action": bool(has_overdue_action),
-        "overdue": call_overdue or follow_up_overdue or bool(has_overdue_action),
+        "overdue": call_overdue or follow_up_late or bool(has_overdue_action),
     }
+
+
+def follow_up_overdue(sip: Sip, today=None) -> bool:
+    today = today or timezone.localdate()
+    return bool(sip.status in ESTABLISHED and sip.follow_up_on and sip.follow_up_on < today)
 
 
 def action_overdue(action: Action, today=None) -> bool:

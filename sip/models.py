@@ -143,6 +143,8 @@ class Sip(models.Model):
         ordering = ["-updated_at", "-id"]
         indexes = [
             models.Index(fields=["status", "follow_up_on"], name="sip_status_follow_up"),
+            # The list order (sip.access.LIST_ORDER): a busy user's first pages are read by walking it.
+            models.Index(fields=["-updated_at", "-id"], name="sip_updated_order"),
             models.Index(fields=["lead_organisation", "status"], name="sip_lead_status"),
             # The pattern view's denominators: a forum's plans active in a period, read from the index alone (the
             # id is included so that the join to the plans' units needs no heap access either).

@@ -106,15 +106,16 @@ def history_of(sip: Sip) -> QuerySet[SipChange]:
 
 
 def timeline_of(sip: Sip) -> list[dict]:
-    """Actions and meetings merged in date order: what happens when."""
+    """Actions and meetings merged in date order: what happens when. Only the columns the timeline shows."""
+    today = timezone.localdate()
     items = []
-    for action in actions_of(sip):
+    for action in Action.objects.filter(sip=sip).only("id", "starts_on", "ends_on", "title", "status"):
         items.append({
             "type": "action", "id": action.pk, "date": action.starts_on or action.ends_on,
             "end": action.ends_on, "title": action.title, "status": action.status,
-            "overdue": deadlines.action_overdue(action),
+            "overdue": deadlines.action_overdue(action, today),
         })
-    for meeting in meetings_of(sip):
+    for meeting in Meeting.objects.filter(sip=sip).only("id", "starts_at", "ends_at", "kind", "status"):
         items.append({
             "type": "meeting", "id": meeting.pk, "date": timezone.localtime(meeting.starts_at).date(),
             "end": timezone.localtime(meeting.ends_at).date(), "title": meeting.get_kind_display(),
@@ -123,9 +124,8 @@ def timeline_of(sip: Sip) -> list[dict]:
     if sip.follow_up_on:
         items.append({"type": "follow_up", "id": sip.pk, "date": sip.follow_up_on, "end": None,
                       "title": _("Uppföljning"), "status": sip.status,
-                      "overdue": deadlines.flags(sip)["follow_up_overdue"]})
-    return sorted(items, key=lambda item: (item["date"] is None, item["date"] or timezone.localdate(),
-                                           item["type"], item["id"]))
+                      "overdue": deadlines.follow_up_overdue(sip, today)})
+    return sorted(items, key=lambda item: (item["date"] is None, item["date"] or today, item["type"], item["id"]))
 
 
 def persons_for(user) -> QuerySet[Person]:

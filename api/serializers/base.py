@@ -5,6 +5,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from api.serializers.reading import CompiledReadingMixin
 from organisations.validators import TEXT_MAX_LENGTH
 
 BIGINT_MAX = 2**63 - 1
@@ -78,7 +79,7 @@ class StrictSerializer(serializers.Serializer):
 _BUILT_FIELDS: dict[tuple, tuple] = {}
 
 
-class StrictModelSerializer(StrictSerializer, serializers.ModelSerializer):
+class StrictModelSerializer(StrictSerializer, CompiledReadingMixin, serializers.ModelSerializer):
     serializer_related_field = StrictPrimaryKeyRelatedField
 
     def build_field(self, field_name, info, model_class, nested_depth):

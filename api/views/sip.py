@@ -35,7 +35,7 @@ from api.views.base import GatedViewSetMixin
 from organisations import access, audit
 from organisations.models import AuditAction
 from sip import queries, services
-from sip.access import get_sip, visible_sips
+from sip.access import LIST_ORDER, get_sip, visible_sips
 from sip.models import Sip, SipStatus
 
 IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True,
@@ -134,6 +134,7 @@ class SipViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelM
     filterset_class = SipFilter
     pagination_class = LateRowPagination
     ordering_fields = ["updated_at", "follow_up_on", "call_due_at", "created_at", "id"]
+    ordering = list(LIST_ORDER)  # the plans worked on most recently first
 
     def gate(self):
         return queries.sips_for(self.request.user)
@@ -191,7 +192,7 @@ class SipViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelM
     @action(detail=True, methods=["get"], pagination_class=None)
     def timeline(self, request, pk=None):
         """Actions, meetings and the follow-up merged in date order."""
-        sip = self.get_object()
+        sip = get_sip(request.user, pk)  # the plan alone: none of the list row's joins and flags
         queries.record_sip_read(request.user, sip)
         return Response(TimelineItemSerializer(queries.timeline_of(sip), many=True).data)
 

@@ -1,0 +1,128 @@
+"""Reading model instances into representations without DRF's per-value introspection (issue #7).
+
+DRF's `Serializer.to_representation` asks every field of every row to `get_attribute()`, which walks the source
+path and calls `inspect.signature()` on each value to see whether it is a method to call. For a page of 50 plans
+of 30 fields that is most of the time spent serialising. The source path of a model serializer's field is known
+from the model class alone, so it is resolved once per serializer instance into a plain getter: a column, a
+column across forward foreign keys, a foreign key's id, or a method/property of the model. Fields whose source
+cannot be resolved that way (nested serializers, `source="*"`, reverse relations, anything unusual) keep DRF's
+own `get_attribute()`. Every value still goes through the field's own `to_representation()`, and a missing
+intermediate object takes DRF's own path, so the output is the same (tests/api/test_compiled_reading.py
+compares the two over every model serializer of the API).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+
+from django.core.exceptions import FieldDoesNotExist
+from rest_framework import serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
+
+_MISSING = object()
+
+
+def _identity(value):
+    return value
+
+
+def _takes_no_arguments(function) -> bool:
+    try:
+        parameters = list(inspect.signature(function).parameters.values())[1:]  # without self
+    except (TypeError, ValueError):
+        return False
+    return all(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.default is not p.empty for p in parameters)
+
+
+def _resolve(model, attrs: list[str]):
+    """(path, last, call) when `attrs` is forward foreign keys ending in a column, method or property; else None."""
+    path = []
+    for attr in attrs[:-1]:
+        try:
+            field = model._meta.get_field(attr)
+        except FieldDoesNotExist:
+            return None
+        if not (field.concrete and (field.many_to_one or field.one_to_one)):
+            return None
+        path.append(attr)
+        model = field.related_model
+    last = attrs[-1]
+    try:
+        field = model._meta.get_field(last)
+    except FieldDoesNotExist:
+        field = None
+    if field is not None:
+        return (path, last, False) if field.concrete and not field.is_relation else None
+    member = inspect.getattr_static(model, last, _MISSING)
+    if isinstance(member, property):
+        return path, last, False
+    if inspect.isfunction(member) and _takes_no_arguments(member):
+        return path, last, True
+    if isinstance(member, functools.partialmethod) and _takes_no_arguments(  # get_FOO_display
+            functools.partial(member.func, *member.args, **member.keywords)):
+        return path, last, True
+    return None
+
+
+def _getter(field, path: list[str], last: str, call: bool) -> Callable:
+    def get(instance):
+        obj = instance
+        for attr in path:
+            obj = getattr(obj, attr)
+            if obj is None:  # DRF's own handling of a missing object: default, null or skip
+                return _drf_value(field, instance)
+        value = getattr(obj, last)
+        return value() if call else value
+    return get
+
+
+def _drf_value(field, instance):
+    attribute = field.get_attribute(instance)
+    if isinstance(attribute, PKOnlyObject):
+        return None if attribute.pk is None else attribute
+    return attribute
+
+
+def _plan_for(serializer, field) -> tuple[Callable, Callable]:
+    model = getattr(getattr(serializer, "Meta", None), "model", None)
+    attrs = field.source_attrs
+    if model is None or not attrs:
+        return (lambda instance, f=field: _drf_value(f, instance)), field.to_representation
+    if isinstance(field, serializers.PrimaryKeyRelatedField) and field.pk_field is None and len(attrs) == 1:
+        try:
+            relation = model._meta.get_field(attrs[0])
+        except FieldDoesNotExist:
+            relation = None
+        if relation is not None and relation.concrete and (relation.many_to_one or relation.one_to_one):
+            attname = relation.attname
+            return (lambda instance: getattr(instance, attname)), _identity
+    if isinstance(field, serializers.RelatedField | serializers.ManyRelatedField | serializers.BaseSerializer):
+        return (lambda instance, f=field: _drf_value(f, instance)), field.to_representation
+    resolved = _resolve(model, attrs)
+    if resolved is None:
+        return (lambda instance, f=field: _drf_value(f, instance)), field.to_representation
+    return _getter(field, *resolved), field.to_representation
+
+
+def compile_plan(serializer) -> list[tuple[str, Callable, Callable]]:
+    return [(field.field_name, *_plan_for(serializer, field)) for field in serializer._readable_fields]
+
+
+class CompiledReadingMixin:
+    """`to_representation` through getters resolved once per serializer instance (a list shares its child)."""
+
+    def to_representation(self, instance):
+        plan = self.__dict__.get("_reading_plan")
+        if plan is None:
+            plan = self._reading_plan = compile_plan(self)
+        out = {}
+        for name, get, represent in plan:
+            try:
+                value = get(instance)
+            except SkipField:
+                continue
+            out[name] = None if value is None else represent(value)
+        return out

@@ -1,0 +1,126 @@
+"""Gated querysets that know they are a whole table gated by its grant rows, and use that for speed.
+
+`organisations.access.objects_with_permission()` returns a `GrantedQuerySet` when it gates a whole table
+(nothing filtered yet). While nothing narrows it further, three things can be answered from the grant side:
+
+* **count()** — each grant row references its object by a foreign key that cascades on delete, so the distinct
+  granted keys *are* the visible objects: counting them reads one narrow index instead of probing the object
+  table once per granted key (thousands of probes for a busy unit).
+* **page_keys()** — a page in the order of an index on the object table (`walk_ordering`) can be read by walking
+  that index and keeping the rows whose key is in the (hashed) grant sets, stopping after the page. That pays
+  when the user sees a good share of the table; for a few visible objects probing each of them is cheaper.
+  The choice is made from the count and the table's size estimate — it changes the plan, never the answer.
+* **rows_for_keys()** — the page's rows by key, without running the gate a second time: the keys were read
+  through the gate a moment earlier in the same request.
+
+Any later filter, exclude, slice, grouping, aggregate, DISTINCT or set operation falls back to the ordinary
+queries; ordering, select_related, non-aggregate annotations and values() keep the short paths.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.db import connections, models
+from django.db.models.sql.where import WhereNode
+
+# A probe of the object table by key costs about as much as scanning this many entries of an ordered index
+# (measured on PostgreSQL 15: ~2.6 µs per probe, ~0.16 µs per walked index entry).
+_PROBE_COST_IN_WALKED_ROWS = 16
+_ESTIMATE_SECONDS = 300
+_estimates: dict[tuple[str, str], tuple[float, int]] = {}
+
+
+class GrantedQuerySet(models.QuerySet):
+    _grant_sets: tuple[models.QuerySet, ...] | None = None
+    _walk_ordering: tuple[str, ...] | None = None
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._grant_sets = self._grant_sets
+        clone._walk_ordering = self._walk_ordering
+        return clone
+
+    def _only_the_gate(self) -> bool:
+        query = self.query
+        return (self._grant_sets is not None and len(query.where.children) == 1 and not query.where.negated
+                and not query.is_sliced and not query.combinator and not query.distinct
+                and query.group_by is None and not query.extra
+                and not any(getattr(a, "contains_aggregate", False) for a in query.annotations.values()))
+
+    def _granted_keys(self) -> models.QuerySet:
+        first, *rest = self._grant_sets
+        return first.union(*rest) if rest else first
+
+    def count(self):
+        if self._result_cache is None and self._only_the_gate():
+            return self._granted_keys().count()
+        return super().count()
+
+    def page_keys(self, bottom: int, top: int, count: int) -> list:
+        """The primary keys of rows [bottom, top) in the queryset's order; `count` is its count."""
+        if top <= bottom:
+            return []
+        ordering = tuple(self.query.order_by) or (
+            tuple(self.model._meta.ordering) if self.query.default_ordering else ())
+        if (self._only_the_gate() and self._walk_ordering and ordering == self._walk_ordering
+                and self._walk_pays(top, count)):
+            granted = models.Q()
+            for keys in self._grant_sets:
+                granted |= models.Q(pk__in=keys)
+            # OR-ed IN-subqueries are not turned into joins: PostgreSQL keeps them as hashed sets and filters the
+            # ordered index walk with them, stopping after the page.
+            walk = self.model._default_manager.filter(granted).order_by(*ordering)
+            return list(walk.values_list("pk", flat=True)[bottom:top])
+        return list(self.values_list("pk", flat=True)[bottom:top])
+
+    def rows_for_keys(self, keys: list) -> models.QuerySet:
+        """The rows with these keys, with this queryset's joins and annotations but without the gate again."""
+        if not self._only_the_gate():
+            return self.filter(pk__in=keys)
+        clone = self._chain()
+        clone.query.where = WhereNode()
+        clone._grant_sets = None
+        return clone.filter(pk__in=keys)
+
+    def _walk_pays(self, top: int, count: int) -> bool:
+        """Walking reads about top × table/count index entries; probing reads `count` keys."""
+        if not count:
+            return False
+        table = _table_estimate(self.db, self.model._meta.db_table)
+        return table > 0 and top * table < _PROBE_COST_IN_WALKED_ROWS * count * count
+
+
+def _table_estimate(alias: str, table: str) -> int:
+    """The planner's row estimate of a table (PostgreSQL), cached for a few minutes; 0 elsewhere."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return 0
+    key = (alias, table)
+    cached = _estimates.get(key)
+    now = time.monotonic()
+    if cached is None or now - cached[0] > _ESTIMATE_SECONDS:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass", [table])
+            row = cursor.fetchone()
+        cached = _estimates[key] = (now, int(row[0]) if row else 0)
+    return cached[1]
+
+
+def granted(queryset: models.QuerySet, grant_sets: tuple[models.QuerySet, ...],
+            walk_ordering: tuple[str, ...] | None = None) -> models.QuerySet:
+    """`queryset` limited to the keys in `grant_sets` (querysets of one key column each)."""
+    first, *rest = grant_sets
+    gated = queryset.filter(pk__in=first.union(*rest) if rest else first)
+    if _whole_table(queryset):
+        gated.__class__ = GrantedQuerySet
+        gated._grant_sets = tuple(grant_sets)
+        gated._walk_ordering = tuple(walk_ordering) if walk_ordering else None
+    return gated
+
+
+def _whole_table(queryset: models.QuerySet) -> bool:
+    query = queryset.query
+    return (type(queryset) is models.QuerySet and not query.where and not query.annotations
+            and not query.is_sliced and not query.combinator and not query.distinct and query.group_by is None
+            and not query.extra)
