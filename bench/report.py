@@ -184,14 +184,18 @@ def markdown(data: dict) -> str:
     if load:
         lines += [
             f"{load['date']}: gunicorn ({load['workers']} workers × {load.get('threads', 1)} threads) on 127.0.0.1 "
-            f"against `{load['database']}`, locust headless, {load['users']} users, {load['seconds']} s, mix: "
-            f"{load['mix']}.",
+            f"against `{load['database']}`, locust headless on the same machine, {load['seconds']} s per step, "
+            f"mix: {load['mix']}. Headline: the step with the most requests/s whose p95 stays under "
+            f"{LOAD['p95_ms']} ms without errors ({load['users']} users).",
             "",
-            "| req/s | p50 ms | p95 ms | p99 ms | requests | errors |",
-            "|---|---|---|---|---|---|",
-            f"| {load['rps']:.1f} | {load['p50_ms']:.0f} | {load['p95_ms']:.0f} | {load['p99_ms']:.0f} | "
-            f"{load['requests']} | {load['errors']} |",
+            "| users | req/s | p50 ms | p95 ms | p99 ms | requests | errors |",
+            "|---|---|---|---|---|---|---|",
         ]
+        for step in load.get("steps") or [load]:
+            mark = " **(headline)**" if step.get("users") == load.get("users") else ""
+            lines.append(f"| {step.get('users')}{mark} | {step['rps']:.1f} | {step['p50_ms']:.0f} | "
+                         f"{step['p95_ms']:.0f} | {step['p99_ms']:.0f} | {step['requests']} | {step['errors']} |")
+        lines += ["", f"Per request at the headline step ({load['users']} users):"]
         if load.get("per_endpoint"):
             lines += ["", "| Request | count | p50 ms | p95 ms | failures |", "|---|---|---|---|---|"]
             for row in load["per_endpoint"]:
