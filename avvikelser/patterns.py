@@ -39,6 +39,8 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count, DateField, Exists, F, Func, Max, Min, OuterRef, Q, Sum, Value
 from django.db.models.functions import Greatest, TruncMonth, TruncQuarter, TruncWeek
@@ -394,6 +396,27 @@ def _themes(rows, tax, organisation, agreements, window, top) -> list[dict]:
 
 def _active_sips(forum: Forum, first: datetime.date, last: datetime.date, granularity: str,
                  index: dict[datetime.date, int]) -> tuple[list[int], dict[frozenset, list[int]]]:
+    """_count_active_sips(), kept for PATTERN_DENOMINATOR_CACHE_SECONDS (default 10 minutes) per forum and window.
+
+    The denominators are the forum's own aggregate (no person, nothing that depends on who asks: the caller's
+    forum membership is checked before), they move slowly, and counting them is most of the view's time at
+    national scale (the plans of the forum's organisations joined with their units). A plan established or
+    closed within the last minutes may therefore be missing from a rate until the entry expires; the report
+    counts themselves are never cached.
+    """
+    seconds = settings.PATTERN_DENOMINATOR_CACHE_SECONDS
+    if seconds <= 0:
+        return _count_active_sips(forum, first, last, granularity, index)
+    key = f"avvikelser:patterns:active-sips:v1:{forum.pk}:{first.isoformat()}:{last.isoformat()}:{granularity}"
+    found = cache.get(key)
+    if found is None:
+        found = _count_active_sips(forum, first, last, granularity, index)
+        cache.set(key, found, seconds)
+    return found
+
+
+def _count_active_sips(forum: Forum, first: datetime.date, last: datetime.date, granularity: str,
+                       index: dict[datetime.date, int]) -> tuple[list[int], dict[frozenset, list[int]]]:
     """Active SIPs per period: for the forum, and per unordered pair of organisations.
 
     Two queries, each one GROUP BY over the SIPs active in the window by the period they became active in (the

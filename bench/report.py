@@ -47,6 +47,8 @@ def evaluate(data: dict) -> list[dict]:
             entry = run["scenarios"].get(name)
             if entry:
                 per_endpoint.setdefault(name, {})[run["scale"]] = entry["queries"] + entry.get("queries_alt", [])
+                if entry.get("queries_cold"):
+                    per_endpoint.setdefault(f"{name} (cold cache)", {})[run["scale"]] = entry["queries_cold"]
     for name, by_scale in per_endpoint.items():
         every = [q for counts in by_scale.values() for q in counts]
         text = ", ".join(f"{scale}: {sorted(set(counts))}" for scale, counts in by_scale.items())

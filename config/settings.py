@@ -203,6 +203,10 @@ CACHES = {
     )
 }
 
+# The forum pattern view's denominators (active SIPs per period) are kept this long per forum and window
+# (avvikelser/patterns.py); 0 turns the cache off.
+PATTERN_DENOMINATOR_CACHE_SECONDS = env_int("PATTERN_DENOMINATOR_CACHE_SECONDS", 600)
+
 # --- Celery ---------------------------------------------------------------------------------------------
 # Without a broker every task runs eagerly in the calling process (tests, a bare `manage.py runserver`).
 CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL", "")

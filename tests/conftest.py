@@ -47,6 +47,12 @@ def _plain_static(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_denominator_cache(settings):
+    # Tests change plans between two pattern views; the cache has its own test (tests/avvikelser).
+    settings.PATTERN_DENOMINATOR_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     # Argon2 is the production hasher (tested in test_settings); tests hash hundreds of passwords.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

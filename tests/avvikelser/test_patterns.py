@@ -218,6 +218,29 @@ def test_rates_per_100_active_sips_and_the_u_chart(setting):
     assert "Active SIPs" in body["method"]["denominator"]
 
 
+def test_denominators_are_kept_for_a_while_and_counts_never(setting, settings):
+    from django.core.cache import cache
+
+    w = setting
+    settings.PATTERN_DENOMINATOR_CACHE_SECONDS = 600
+    cache.clear()
+    _sip(w, 11, w.org_a, [w.unit_a, w.unit_b], established=datetime.date(2024, 12, 10))
+    add(w, 2, on=datetime.date(2025, 1, 3))
+    first = patterns_of(w, period_start="2025-01-01", period_end="2025-02-28")
+    assert [p["active_sips"] for p in first["periods"]] == [1, 1]
+    _sip(w, 12, w.org_a, [w.unit_a, w.unit_b], established=datetime.date(2025, 1, 5))
+    add(w, 1, on=datetime.date(2025, 1, 4))
+    with CaptureQueriesContext(connection) as ctx:
+        again = patterns_of(w, period_start="2025-01-01", period_end="2025-02-28")
+    assert not any("sip_sip" in q["sql"] for q in ctx.captured_queries)  # the denominators came from the cache
+    assert [p["active_sips"] for p in again["periods"]] == [1, 1]  # as counted up to ten minutes ago
+    assert [p["count"] for p in again["periods"]] == [3, 0]  # the reports are counted afresh
+    cache.clear()
+    assert [p["active_sips"] for p in patterns_of(w, period_start="2025-01-01", period_end="2025-02-28")
+            ["periods"]] == [2, 2]
+    cache.clear()
+
+
 # --- signals ---------------------------------------------------------------------------------------------------
 
 
