@@ -220,12 +220,21 @@ class Generator:
             self.forums()
             self.deviations()
             self.loader.finish()
+            self.report_columns()
         self.loader.analyze()
         elapsed = time.monotonic() - started
         total = sum(self.loader.counts.values())
         self.say(f"done: {total:,} rows in {elapsed:.1f} s")
         self.summary.update(seconds=round(elapsed, 1), rows=dict(self.loader.counts), total_rows=total)
         return self.summary
+
+    def report_columns(self):
+        """The delaktighet report's stored columns, which services fill on write and COPY does not (set-wise)."""
+        from sip.delaktighet.reports import fill_report_columns
+
+        started = time.monotonic()
+        filled = fill_report_columns(using=self.using)
+        self.say(f"  delaktighet report columns {sum(filled.values()):,} rows {time.monotonic() - started:8.1f} s")
 
     # --- organisations and units ---------------------------------------------------------------------------
     def organisations(self):

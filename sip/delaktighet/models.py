@@ -108,13 +108,34 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField(_("giltig till"))
     reminder_sent_at = models.DateTimeField(_("påminnelse skickad"), null=True, blank=True)
     closed_at = models.DateTimeField(_("besvarad eller avböjd"), null=True, blank=True)
+    # Denormalised for the report's count of unanswered invitations (reports._unanswered), so that it is one
+    # index-only range instead of a join of every invitation with its plan, participant, person and meeting.
+    # They always mirror the current plan and person: the plan's lead organisation, the gender and age band an
+    # answer would be stored with (services.report_columns) and the meeting's local date. Written when the
+    # invitation is created and kept in step by receivers.py when a plan's lead organisation or a person's
+    # gender or birth year changes. lead_organisation NULL means "not filled" (rows written by bulk_create or
+    # COPY): the report then computes these values from the joins, as before, so it is exact either way.
+    # Personal data (gender, age band) about the respondent, like Response's: deleted with the plan
+    # (sip.retention.delete_sips), so a person can only be erased once none of these rows is left.
+    lead_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True,
+                                          related_name="+", db_index=False)
+    gender = models.CharField(max_length=16, blank=True, default="", db_default="")
+    age_band = models.CharField(max_length=8, blank=True, default="", db_default="")
+    meeting_held_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["meeting", "participant"], name="invitation_once_per_participant"),
         ]
-        indexes = [models.Index(fields=["status", "expires_at"], name="invitation_status_expiry")]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="invitation_status_expiry"),
+            # The report's unanswered invitations of some organisations, from the index alone.
+            models.Index(fields=["lead_organisation", "version", "meeting_held_on"], include=["gender", "age_band"],
+                         condition=~Q(status="answered"), name="invitation_open_report"),
+            # Rows not filled yet (normally none): the report's exact fallback finds them without a scan.
+            models.Index(fields=["sip"], condition=Q(lead_organisation__isnull=True), name="invitation_unfilled"),
+        ]
 
     def __str__(self) -> str:
         return f"Inbjudan {self.pk}"
@@ -160,10 +181,21 @@ class Response(models.Model):
     # Denormalised for reports: who ran the plan when it was answered.
     lead_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     meeting_held_on = models.DateField()
+    # For the report's "respondent's own mean ≥ 4": the number and the sum of this response's answers to the
+    # 1–6 items of its version, stored with the answers (they never change afterwards). NULL means "not
+    # computed" (rows written by bulk_create or COPY): the report then computes it from the answers.
+    scale_answers = models.PositiveSmallIntegerField(null=True, blank=True)
+    scale_sum = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
-        indexes = [models.Index(fields=["lead_organisation", "meeting_held_on"], name="response_org_date")]
+        indexes = [
+            # The report: the responses of some organisations and a version (and a period), with everything
+            # it groups and counts by, from the index alone (the id: a response without stored totals is
+            # computed from its answers, and the plan must not need the table for the others either).
+            models.Index(fields=["lead_organisation", "version", "meeting_held_on"],
+                         include=["id", "gender", "age_band", "scale_answers", "scale_sum"], name="response_report"),
+        ]
 
     def __str__(self) -> str:
         return f"Svar {self.pk}"
@@ -174,12 +206,30 @@ class Answer(models.Model):
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="answers")
     value_int = models.SmallIntegerField(null=True, blank=True)
     value_text = models.TextField(blank=True)
+    # Copied from the response when the answers are stored (they never change afterwards), so that the report's
+    # distribution is one index-only range over the answers of some organisations instead of a join of every
+    # answer with its response. lead_organisation NULL means "not filled" (rows written by bulk_create or
+    # COPY): the report then reads those answers through their response, as before. The same personal data as
+    # on the response, with the same lifetime (deleted with it).
+    lead_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True,
+                                          related_name="+", db_index=False)
+    meeting_held_on = models.DateField(null=True, blank=True)
+    gender = models.CharField(max_length=16, blank=True, default="", db_default="")
+    age_band = models.CharField(max_length=8, blank=True, default="", db_default="")
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["response", "item"], name="answer_once_per_item"),
             models.CheckConstraint(condition=Q(value_int__isnull=True) | Q(value_int__gte=0),
                                    name="answer_value_non_negative"),
+        ]
+        indexes = [
+            # The report's distribution: per organisation and item, the values with what they are grouped by,
+            # from the index alone (the period is checked on the index entries too).
+            models.Index(fields=["lead_organisation", "item", "value_int", "gender", "age_band"],
+                         include=["meeting_held_on"], name="answer_report"),
+            # Rows not filled yet (normally none): the report's exact fallback finds them without a scan.
+            models.Index(fields=["response"], condition=Q(lead_organisation__isnull=True), name="answer_unfilled"),
         ]
 
     def __str__(self) -> str:

@@ -44,9 +44,20 @@ Small cells (threshold `settings.DELAKTIGHET_MIN_CELL`, default 5, written `<5` 
 
 Cost
     Six or seven queries whatever the number of answers: memberships (cached per user object), version,
-    items, the unit (only when given as an id), invitations, respondents and answers — the last three each a
-    single grouped aggregate (respondents with a correlated per-response mean, evaluated once per response).
-    The assembly in Python works on those aggregated rows (at most items × groups × values), never on answers.
+    items, the unit (only when given as an id), respondents, unanswered invitations and answers — the last
+    three each a single grouped aggregate over one covering index (migration 0003_report_columns): what the
+    report filters and groups by is stored on the response, the invitation and the answer when they are
+    written (see models), so no aggregate joins another table. An answered invitation is counted from its
+    response. Rows written without those columns (bulk_create, COPY) are counted from their joins as before,
+    in the same statements; fill_report_columns() fills them. The assembly in Python works on the aggregated
+    rows (at most items × groups × values), never on answers.
+
+What a group means over time
+    A response keeps the gender and age band of the respondent when it was answered (age at the meeting). An
+    unanswered invitation is counted with what its answer would be stored with now: a corrected gender or
+    birth year of the person, or a new lead organisation of the plan, moves it (receivers.py keeps the stored
+    copies in step). So the figures are those of the state at answering time, and for the not yet answered,
+    of the current records — the same as when everything was computed at query time.
 
 Exports write the report's values as they are (already suppressed); nothing is recomputed from raw data.
 """
@@ -86,6 +97,7 @@ from sip.delaktighet.models import (
     AgeBand,
     Answer,
     Invitation,
+    InvitationStatus,
     Item,
     ItemKind,
     Purpose,
@@ -103,7 +115,8 @@ LOW, HIGH = (1, 2, 3), (4, 5, 6)
 MEAN_DIGITS, SHARE_DIGITS = 2, 3
 
 _TOTAL = "__total__"  # row key of everyone; group keys are tuples, so it cannot clash
-_RESPONSE_FIELD = {"organisation": "lead_organisation_id"}  # a dimension stored under another name on Response
+# A dimension stored under another name on Response and Invitation.
+_STORED_FIELD = {"organisation": "lead_organisation_id"}
 
 
 def min_cell() -> int:
@@ -257,16 +270,44 @@ def _response_q(scope: _Scope, prefix: str = "") -> Q:
     return q
 
 
-def _invitation_q(scope: _Scope) -> Q:
-    answered = Q(response__isnull=False, response__lead_organisation_id__in=scope.organisations)
-    unanswered = Q(response__isnull=True, sip__lead_organisation_id__in=scope.organisations)
+def _answer_q(scope: _Scope) -> Q:
+    """Filled answers (models.Answer) in scope: the response's organisation and meeting date are stored on the
+    answer. The version needs no condition: the report asks for its version's items, and an answer's item always
+    belongs to its response's version (services._clean_answers)."""
+    q = Q(lead_organisation_id__in=scope.organisations)
     if scope.period_start:
-        answered &= Q(response__meeting_held_on__gte=scope.period_start)
-        unanswered &= Q(meeting__held_at__date__gte=scope.period_start)
+        q &= Q(meeting_held_on__gte=scope.period_start)
     if scope.period_end:
-        answered &= Q(response__meeting_held_on__lte=scope.period_end)
-        unanswered &= Q(meeting__held_at__date__lte=scope.period_end)
-    q = Q(version_id=scope.version_id) & (answered | unanswered)
+        q &= Q(meeting_held_on__lte=scope.period_end)
+    if scope.unit_id:
+        q &= Q(response__invitation__sip_id__in=_sips_of_unit(scope.unit_id))
+    return q
+
+
+def _unanswered_q(scope: _Scope) -> Q:
+    """Unanswered invitations whose report columns are filled (models.Invitation): the plan's current lead
+    organisation and the meeting's date are stored on the invitation. An invitation is answered exactly when it
+    has a response: services._store writes both in one transaction, and nothing else writes either."""
+    q = ~Q(status=InvitationStatus.ANSWERED) & Q(lead_organisation_id__in=scope.organisations,
+                                                version_id=scope.version_id)
+    if scope.period_start:
+        q &= Q(meeting_held_on__gte=scope.period_start)
+    if scope.period_end:
+        q &= Q(meeting_held_on__lte=scope.period_end)
+    if scope.unit_id:
+        q &= Q(sip_id__in=_sips_of_unit(scope.unit_id))
+    return q
+
+
+def _unfilled_q(scope: _Scope) -> Q:
+    """Unanswered invitations whose report columns are not filled (bulk_create, COPY; normally none): the same
+    scope, computed from the plan and the meeting."""
+    q = Q(lead_organisation__isnull=True, response__isnull=True, version_id=scope.version_id,
+          sip__lead_organisation_id__in=scope.organisations)
+    if scope.period_start:
+        q &= Q(meeting__held_at__date__gte=scope.period_start)
+    if scope.period_end:
+        q &= Q(meeting__held_at__date__lte=scope.period_end)
     if scope.unit_id:
         q &= Q(sip_id__in=_sips_of_unit(scope.unit_id))
     return q
@@ -274,41 +315,54 @@ def _invitation_q(scope: _Scope) -> Q:
 
 # --- aggregation in the database -------------------------------------------------------------------------
 
-def _invitation_groups(dims: tuple[str, ...]) -> tuple[dict, dict]:
-    """Aliases and group expressions: the gender and age band an invitation's answer has, or would be stored
-    with (services._store: the person's own, a närstående's "vill_ej_uppge" and unknown age)."""
+def _live_groups(dims: tuple[str, ...]) -> tuple[dict, dict]:
+    """Aliases and group expressions of a not-filled unanswered invitation, computed as services.report_columns
+    stores them: the gender and age band its answer would be stored with (services._store: the person's own, a
+    närstående's "vill_ej_uppge" and unknown age) and the plan's lead organisation."""
     is_person = Q(participant__kind=ParticipantKind.PERSON)
     aliases, expressions = {}, {}
     if "organisation" in dims:  # organisation_report(): the organisation the invitation counts for
-        expressions["g_organisation"] = Coalesce(F("response__lead_organisation_id"), F("sip__lead_organisation_id"))
+        expressions["g_organisation"] = F("sip__lead_organisation_id")
     if "gender" in dims:
-        expressions["g_gender"] = Coalesce(
-            F("response__gender"),
-            Case(When(is_person, then=F("sip__person__gender")), default=Value(Gender.VILL_EJ_UPPGE),
-                 output_field=CharField()))
+        expressions["g_gender"] = Case(When(is_person, then=F("sip__person__gender")),
+                                       default=Value(Gender.VILL_EJ_UPPGE), output_field=CharField())
     if "age_band" in dims:
         aliases["r_age"] = (ExtractYear(Coalesce("meeting__held_at", "created_at"))
                             - F("sip__person__birth_year"))
-        expressions["g_age_band"] = Coalesce(
-            F("response__age_band"),
-            Case(When(~is_person | Q(sip__person__birth_year__isnull=True) | Q(sip__person__birth_year=0),
-                      then=Value(AgeBand.UNKNOWN)),
-                 When(Q(r_age__lt=25), then=Value(AgeBand.UNDER_25)),
-                 When(Q(r_age__lt=45), then=Value(AgeBand.AGE_25_44)),
-                 When(Q(r_age__lt=65), then=Value(AgeBand.AGE_45_64)),
-                 default=Value(AgeBand.AGE_65_PLUS), output_field=CharField()))
+        expressions["g_age_band"] = Case(
+            When(~is_person | Q(sip__person__birth_year__isnull=True) | Q(sip__person__birth_year=0),
+                 then=Value(AgeBand.UNKNOWN)),
+            When(Q(r_age__lt=25), then=Value(AgeBand.UNDER_25)),
+            When(Q(r_age__lt=45), then=Value(AgeBand.AGE_25_44)),
+            When(Q(r_age__lt=65), then=Value(AgeBand.AGE_45_64)),
+            default=Value(AgeBand.AGE_65_PLUS), output_field=CharField())
     return aliases, expressions
 
 
-def _grouped(queryset, groups: dict, **aggregates) -> list[dict]:
-    """One grouped aggregate query; without groups, one row for everyone."""
-    if groups:
-        return list(queryset.values(**groups).annotate(**aggregates).order_by())
-    return [queryset.aggregate(**aggregates)]
+def _stored_groups(dims: tuple[str, ...], prefix: str = "") -> dict:
+    """Group expressions over the columns a response (or a filled invitation) stores."""
+    return {f"g_{name}": F(f"{prefix}{_STORED_FIELD.get(name, name)}") for name in dims}
 
 
 def _key(row: dict, dims: tuple[str, ...]) -> tuple:
     return tuple(row[f"g_{name}"] for name in dims)
+
+
+def _own_mean_ge4(scale_ids: list[int]):
+    """Per response: 1 when its own mean over the 1–6 items it answered is ≥ 4, 0 when below, NULL when it
+    answered none. From the number and sum stored with the answers (sum ≥ 4 × number is the mean ≥ 4, exactly,
+    in integers); for a response without them, from its answers (the CASE evaluates that subquery only then)."""
+    if not scale_ids:
+        return Value(None, output_field=IntegerField())
+    computed = Subquery(
+        Answer.objects.filter(response_id=OuterRef("pk"), item_id__in=scale_ids, value_int__isnull=False)
+        .order_by().values("response_id").annotate(mean=Avg("value_int"))
+        .annotate(flag=Case(When(mean__gte=4, then=Value(1)), default=Value(0), output_field=IntegerField()))
+        .values("flag")[:1], output_field=IntegerField())
+    return Case(When(scale_answers__isnull=True, then=computed),
+                When(scale_answers=0, then=Value(None, output_field=IntegerField())),
+                When(scale_sum__gte=F("scale_answers") * 4, then=Value(1)),
+                default=Value(0), output_field=IntegerField())
 
 
 @dataclass
@@ -320,43 +374,94 @@ class _Raw:
     distribution: dict[tuple[int, tuple, int], int]  # (item id, group, value) → number of answers
 
 
+def _add(counts: dict, key: tuple, n: int) -> None:
+    counts[key] = counts.get(key, 0) + n
+
+
 def _aggregate(scope: _Scope, dims: tuple[str, ...], items: list[dict]) -> _Raw:
+    """Three queries whatever the number of answers (all grouped aggregates, from covering indexes):
+    responses (answers, their own-mean flags, and the answered invitations: an answered invitation counts in the
+    scope and group of its response, whose version is the invitation's: services._store), unanswered
+    invitations, and the answer distribution."""
     raw = _Raw({}, {}, {}, {}, {})
+    constant = {} if dims else {"g_all": Value(1, output_field=IntegerField())}
 
-    aliases, groups = _invitation_groups(dims)
-    invitations = Invitation.objects.filter(_invitation_q(scope)).alias(**aliases)
-    for row in _grouped(invitations, groups, n=Count("pk")):
-        raw.invitations[_key(row, dims)] = row["n"]
-
-    # Per response, in the database: 1 when its own mean over the 1–6 items it answered is ≥ 4, 0 when below,
-    # NULL when it answered none. Grouping by that flag as well counts answers, respondents with a mean and
-    # those with a mean ≥ 4 in one pass (the correlated subquery is evaluated once per response).
+    # Grouping by the flag as well counts answers, respondents with a mean and those with a mean ≥ 4 in one pass.
     scale_ids = [item["id"] for item in items if item["kind"] == ItemKind.SCALE_1_6]
-    if scale_ids:
-        own_mean_ge4 = Subquery(
-            Answer.objects.filter(response_id=OuterRef("pk"), item_id__in=scale_ids, value_int__isnull=False)
-            .order_by().values("response_id").annotate(mean=Avg("value_int"))
-            .annotate(flag=Case(When(mean__gte=4, then=Value(1)), default=Value(0), output_field=IntegerField()))
-            .values("flag")[:1], output_field=IntegerField())
-    else:
-        own_mean_ge4 = Value(None, output_field=IntegerField())
     responses = Response.objects.filter(_response_q(scope))
-    response_groups = {f"g_{name}": F(_RESPONSE_FIELD.get(name, name)) for name in dims}
-    for row in responses.values(own_mean_ge4=own_mean_ge4, **response_groups).annotate(n=Count("pk")).order_by():
+    for row in (responses.values(own_mean_ge4=_own_mean_ge4(scale_ids), **_stored_groups(dims))
+                .annotate(n=Count("*")).order_by()):
         key = _key(row, dims)
-        raw.answers[key] = raw.answers.get(key, 0) + row["n"]
+        _add(raw.answers, key, row["n"])
+        _add(raw.invitations, key, row["n"])
         if row["own_mean_ge4"] is not None:
-            raw.rated[key] = raw.rated.get(key, 0) + row["n"]
-            raw.rated_ge4[key] = raw.rated_ge4.get(key, 0) + row["n"] * row["own_mean_ge4"]
+            _add(raw.rated, key, row["n"])
+            _add(raw.rated_ge4, key, row["n"] * row["own_mean_ge4"])
 
+    # Unanswered invitations: the filled ones from the partial index invitation_open_report, and in the same
+    # statement the not filled ones (normally none, found through invitation_unfilled) from their joins.
+    aliases, live = _live_groups(dims)
+    filled = (Invitation.objects.filter(_unanswered_q(scope)).values(**constant, **_stored_groups(dims))
+              .annotate(n=Count("*")).order_by())
+    unfilled = (Invitation.objects.filter(_unfilled_q(scope)).alias(**aliases).values(**constant, **live)
+                .annotate(n=Count("*")).order_by())
+    for row in filled.union(unfilled, all=True):
+        _add(raw.invitations, _key(row, dims), row["n"])
+    if not dims:
+        raw.invitations.setdefault((), 0)
+
+    # The distribution: the filled answers from the index answer_report alone, and in the same statement the not
+    # filled ones (normally none, found through answer_unfilled) through their response.
     item_ids = [item["id"] for item in items]
     if item_ids:
-        answers = Answer.objects.filter(_response_q(scope, "response__"), item_id__in=item_ids,
-                                        value_int__isnull=False)
-        answer_groups = {f"g_{name}": F(f"response__{_RESPONSE_FIELD.get(name, name)}") for name in dims}
-        for row in answers.values("item_id", "value_int", **answer_groups).annotate(n=Count("pk")).order_by():
-            raw.distribution[(row["item_id"], _key(row, dims), row["value_int"])] = row["n"]
+        counted = Q(item_id__in=item_ids, value_int__isnull=False)
+        filled = (Answer.objects.filter(_answer_q(scope), counted)
+                  .values("item_id", "value_int", **_stored_groups(dims)).annotate(n=Count("*")).order_by())
+        unfilled = (Answer.objects.filter(_response_q(scope, "response__"), counted, lead_organisation__isnull=True)
+                    .values("item_id", "value_int", **_stored_groups(dims, "response__"))
+                    .annotate(n=Count("*")).order_by())
+        for row in filled.union(unfilled, all=True):
+            _add(raw.distribution, (row["item_id"], _key(row, dims), row["value_int"]), row["n"])
     return raw
+
+
+def fill_report_columns(using: str = "default") -> dict[str, int]:
+    """Fill the stored report columns of rows written without them (bulk_create, COPY: bench/datagen), set-wise,
+    exactly as services store them; returns the number of rows filled per table. The report is exact without
+    this (it counts such rows from their joins), but only fast with it. Migration 0003 holds a frozen copy."""
+    from django.db import connections
+    from django.db.models import Sum
+    from django.db.models.functions import TruncDate
+
+    from sip.models import Meeting, Sip
+
+    aliases, live = _live_groups(("gender", "age_band"))
+    computed = Invitation.objects.using(using).filter(pk=OuterRef("pk")).alias(**aliases).annotate(**live)
+    invitations = Invitation.objects.using(using).filter(lead_organisation__isnull=True).update(
+        lead_organisation_id=Subquery(Sip.objects.using(using).filter(pk=OuterRef("sip_id"))
+                                      .values("lead_organisation_id")[:1]),
+        meeting_held_on=Subquery(Meeting.objects.using(using).filter(pk=OuterRef("meeting_id"))
+                                 .annotate(day=TruncDate("held_at")).values("day")[:1]),
+        gender=Subquery(computed.values("g_gender")[:1]),
+        age_band=Subquery(computed.values("g_age_band")[:1]),
+    )
+    scale = (Answer.objects.using(using).filter(response_id=OuterRef("pk"), item__version_id=OuterRef("version_id"),
+                                                 item__kind=ItemKind.SCALE_1_6, value_int__isnull=False)
+             .order_by().values("response_id"))
+    responses = Response.objects.using(using).filter(scale_answers__isnull=True).update(
+        scale_answers=Coalesce(Subquery(scale.annotate(n=Count("pk")).values("n")[:1],
+                                        output_field=IntegerField()), 0),
+        scale_sum=Coalesce(Subquery(scale.annotate(s=Sum("value_int")).values("s")[:1],
+                                    output_field=IntegerField()), 0),
+    )
+    with connections[using].cursor() as cursor:  # one UPDATE … FROM (PostgreSQL, and SQLite since 3.33)
+        cursor.execute(
+            "UPDATE delaktighet_answer SET lead_organisation_id = r.lead_organisation_id, "
+            "meeting_held_on = r.meeting_held_on, gender = r.gender, age_band = r.age_band "
+            "FROM delaktighet_response r "
+            "WHERE r.id = delaktighet_answer.response_id AND delaktighet_answer.lead_organisation_id IS NULL")
+        answers = cursor.rowcount
+    return {"invitations": invitations, "responses": responses, "answers": answers}
 
 
 def _item_values(item: dict) -> tuple[int, ...]:
@@ -635,5 +740,6 @@ def to_xlsx(report: dict) -> bytes:
 
 
 __all__ = [
-    "organisation_report", "participation_report", "participation_report_rows", "suppress", "to_csv", "to_xlsx",
+    "fill_report_columns", "organisation_report", "participation_report", "participation_report_rows", "suppress",
+    "to_csv", "to_xlsx",
 ]

@@ -87,7 +87,8 @@ def invite_attendees(meeting_id: int) -> list[Invitation]:
             with transaction.atomic():
                 invitation = Invitation.objects.create(
                     meeting=meeting, participant=participant, sip=meeting.sip, version=version,
-                    channel=_channel_for(participant), expires_at=expires_at)
+                    channel=_channel_for(participant), expires_at=expires_at,
+                    **report_columns(participant.kind, meeting.sip, meeting.held_at))
         except IntegrityError:
             continue  # already invited
         created.append(invitation)
@@ -173,9 +174,14 @@ def resolve(raw_token: str) -> Invitation:
 
 
 def _age_band(person, on: datetime.date) -> str:
-    if not person.birth_year:
+    return age_band_in(person.birth_year, on.year)
+
+
+def age_band_in(birth_year: int | None, year: int) -> str:
+    """The age band of someone born in `birth_year` in `year` (unknown without a birth year)."""
+    if not birth_year:
         return AgeBand.UNKNOWN
-    age = on.year - person.birth_year
+    age = year - birth_year
     if age < 25:
         return AgeBand.UNDER_25
     if age < 45:
@@ -183,6 +189,29 @@ def _age_band(person, on: datetime.date) -> str:
     if age < 65:
         return AgeBand.AGE_45_64
     return AgeBand.AGE_65_PLUS
+
+
+def report_columns(participant_kind: str, sip, held_at: datetime.datetime | None) -> dict:
+    """What an invitation stores for the report (see Invitation): the plan's lead organisation, the gender and
+    age band its answer would be stored with (as _store does: the person's own, a närstående's "vill_ej_uppge"
+    and unknown age) and the meeting's local date. A meeting without a time (never held through hold_meeting)
+    gets no date and its age band from today's year, as the report computed it from the invitation's creation.
+    """
+    held_on = timezone.localdate(held_at) if held_at else None
+    if participant_kind == ParticipantKind.PERSON:
+        person = sip.person
+        gender = person.gender
+        age_band = age_band_in(person.birth_year, (held_on or timezone.localdate()).year)
+    else:
+        gender, age_band = "vill_ej_uppge", AgeBand.UNKNOWN
+    return {"lead_organisation_id": sip.lead_organisation_id, "gender": gender, "age_band": age_band,
+            "meeting_held_on": held_on}
+
+
+def scale_totals(rows: list[tuple]) -> tuple[int, int]:
+    """The number and the sum of the 1–6 answers among cleaned answer rows (stored on the response)."""
+    values = [number for item, number, _text in rows if item.kind == ItemKind.SCALE_1_6 and number is not None]
+    return len(values), sum(values)
 
 
 def _clean_answers(version: TemplateVersion, raw: dict) -> list[tuple]:
@@ -241,13 +270,17 @@ def _store(invitation: Invitation, raw_answers: dict, *, share_with_staff: bool,
     held_on = timezone.localdate(invitation.meeting.held_at or timezone.now())
     person = invitation.sip.person
     is_person = invitation.participant.kind == ParticipantKind.PERSON
+    scale_answers, scale_sum = scale_totals(rows)
     response = Response.objects.create(
         invitation=invitation, version=invitation.version, mode=mode, registered_by=registered_by,
         share_with_staff=share_with_staff, respondent_kind=invitation.participant.kind,
         gender=person.gender if is_person else "vill_ej_uppge",
         age_band=_age_band(person, held_on) if is_person else AgeBand.UNKNOWN,
-        lead_organisation_id=invitation.sip.lead_organisation_id, meeting_held_on=held_on)
-    Answer.objects.bulk_create([Answer(response=response, item=item, value_int=number, value_text=text)
+        lead_organisation_id=invitation.sip.lead_organisation_id, meeting_held_on=held_on,
+        scale_answers=scale_answers, scale_sum=scale_sum)
+    Answer.objects.bulk_create([Answer(response=response, item=item, value_int=number, value_text=text,
+                                       lead_organisation_id=response.lead_organisation_id,
+                                       meeting_held_on=held_on, gender=response.gender, age_band=response.age_band)
                                 for item, number, text in rows])
     invitation.status = InvitationStatus.ANSWERED
     invitation.closed_at = timezone.now()
