@@ -3,9 +3,12 @@
 Pages are written the fastest way we know: the page's keys ordered and limited on the main table, then the joins
 for those rows only (the shape organisations/paging.py gives the endpoints).
 
-Each floor is a list of (sql, params) run through one `connection.cursor()`, every row fetched. It contains
-only the reads that produce the answer (the gate's membership lookup is inlined as a subquery); side effects of
-the endpoint (the audit rows of a SIP read, the session lookup) are not part of the floor.
+Each floor is a list of (sql, params) run through one `connection.cursor()` in autocommit, every row fetched.
+It contains the reads that produce the answer (the gate's membership lookup is inlined as a subquery). The SIP
+floors also do what the database must do for the request besides: the token lookup and the access-log rows a
+read of personal data must write (PDL), committed like the endpoint's. Where two shapes of a query compete
+(the gate's page: probing each visible plan or walking the list-order index), bench/run.py times both and keeps
+the faster as the floor.
 """
 
 from __future__ import annotations
@@ -25,6 +28,16 @@ _UNITS = """
     JOIN organisations_organisation o ON o.id = u.organisation_id
     WHERE m.user_id = %(user)s AND m.active AND u.active AND o.active"""
 
+# The token check of an API request: the token's row and its user (knox, one indexed lookup).
+_TOKEN = """
+    SELECT t.digest, t.expiry, u.* FROM knox_authtoken t JOIN organisations_user u ON u.id = t.user_id
+    WHERE t.token_key = (SELECT token_key FROM knox_authtoken WHERE user_id = %(user)s
+                         ORDER BY created DESC LIMIT 1)"""
+
+# The access-log rows of reading plans (one per plan), written as one statement.
+_AUDIT_COLUMNS = """organisations_auditentry (at, actor_id, organisation_id, unit_id, role, action, object_type,
+    object_id, person_id, fields, request_id, ip_address)"""
+
 _VISIBLE_SIPS = f"""
     SELECT g.content_object_id FROM sip_sipgroupobjectpermission g
     WHERE g.permission_id = %(perm)s AND g.group_id IN ({_GROUPS})
@@ -33,26 +46,51 @@ _VISIBLE_SIPS = f"""
     WHERE x.permission_id = %(perm)s AND x.user_id = %(user)s"""
 
 
-def gate_page_and_count(user_id: int, perm_id: int) -> list[tuple[str, dict]]:
+# The plans a user may see as two OR-ed sets: PostgreSQL keeps them as hashed sets and can filter an ordered
+# index walk with them, stopping after the page (organisations/granted.py).
+_GRANTED_OR = f"""
+    (s.id IN (SELECT g.content_object_id FROM sip_sipgroupobjectpermission g
+              WHERE g.permission_id = %(perm)s AND g.group_id IN ({_GROUPS}))
+     OR s.id IN (SELECT x.content_object_id FROM sip_sipuserobjectpermission x
+                 WHERE x.permission_id = %(perm)s AND x.user_id = %(user)s))"""
+
+_PAGE = {
+    "probe": f"SELECT s.id FROM sip_sip s WHERE s.id IN ({_VISIBLE_SIPS}) "
+             "ORDER BY s.updated_at DESC, s.id DESC LIMIT 50",
+    "walk": f"SELECT s.id FROM sip_sip s WHERE {_GRANTED_OR} ORDER BY s.updated_at DESC, s.id DESC LIMIT 50",
+}
+PAGE_SHAPES = tuple(_PAGE)
+
+# The count: the distinct granted keys (each grant references its plan by a cascading foreign key).
+_COUNT = f"SELECT count(*) FROM ({_VISIBLE_SIPS}) granted"
+
+
+def gate_page_and_count(user_id: int, perm_id: int, shape: str = "probe") -> list[tuple[str, dict]]:
     """The access gate alone: a page of 50 plans (the model's order) and the count."""
     params = {"user": user_id, "perm": perm_id}
     return [
-        (f"SELECT s.* FROM sip_sip s WHERE s.id IN ({_VISIBLE_SIPS}) "
-         "ORDER BY s.updated_at DESC, s.id DESC LIMIT 50", params),
-        (f"SELECT count(*) FROM sip_sip s WHERE s.id IN ({_VISIBLE_SIPS})", params),
+        (f"SELECT s.* FROM ({_PAGE[shape]}) page JOIN sip_sip s ON s.id = page.id "
+         "ORDER BY s.updated_at DESC, s.id DESC", params),
+        (_COUNT, params),
     ]
 
 
-def sip_list(user_id: int, perm_id: int, today: datetime.date) -> list[tuple[str, dict]]:
+def sip_list(user_id: int, perm_id: int, today: datetime.date, shape: str = "probe") -> list[tuple[str, dict]]:
     """SIP list row data for a page of 50 (person, lead organisation, initiating unit and its organisation,
-    coordinator, the overdue-action flag) and the count."""
+    coordinator, the overdue-action flag), the count, the token and the page's access-log rows."""
     params = {"user": user_id, "perm": perm_id, "today": today}
     return [
-        (f"""SELECT s.*, p.*, lo.name, iu.name, io.name, c.username, c.first_name, c.last_name,
+        (_TOKEN, params),
+        (_COUNT, params),
+        (f"""WITH page AS ({_PAGE[shape]}),
+             logged AS (INSERT INTO {_AUDIT_COLUMNS}
+                        SELECT now(), %(user)s, NULL, NULL, '', 'read', 'sip.sip', s.id::text, s.person_id, '[]',
+                               'bench-floor', NULL
+                        FROM page JOIN sip_sip s ON s.id = page.id RETURNING 1)
+             SELECT s.*, p.*, lo.name, iu.name, io.name, c.username, c.first_name, c.last_name,
                     EXISTS (SELECT 1 FROM sip_action a WHERE a.sip_id = s.id
                             AND a.status IN ('planerad', 'pagar') AND a.ends_on < %(today)s) AS has_overdue_action
-             FROM (SELECT s.id FROM sip_sip s WHERE s.id IN ({_VISIBLE_SIPS})
-                   ORDER BY s.updated_at DESC, s.id DESC LIMIT 50) page
+             FROM page
              JOIN sip_sip s ON s.id = page.id
              JOIN sip_person p ON p.id = s.person_id
              JOIN organisations_organisation lo ON lo.id = s.lead_organisation_id
@@ -60,14 +98,19 @@ def sip_list(user_id: int, perm_id: int, today: datetime.date) -> list[tuple[str
              JOIN organisations_organisation io ON io.id = iu.organisation_id
              LEFT JOIN organisations_user c ON c.id = s.coordinator_id
              ORDER BY s.updated_at DESC, s.id DESC""", params),
-        (f"SELECT count(*) FROM sip_sip s WHERE s.id IN ({_VISIBLE_SIPS})", params),
     ]
 
 
+_AUDIT_ONE = f"""INSERT INTO {_AUDIT_COLUMNS}
+    SELECT now(), %(user)s, NULL, NULL, '', 'read', 'sip.sip', s.id::text, s.person_id, '[]', 'bench-floor', NULL
+    FROM sip_sip s WHERE s.id = %(sip)s RETURNING id"""
+
+
 def sip_detail(user_id: int, perm_id: int, sip_id: int) -> list[tuple[str, dict]]:
-    """One plan (through the gate) and all its parts."""
+    """One plan (through the gate) and all its parts, the token and the access-log row."""
     params = {"user": user_id, "perm": perm_id, "sip": sip_id}
     return [
+        (_TOKEN, params),
         (f"""SELECT s.*, p.*, lo.name, iu.name, io.name, c.username
              FROM sip_sip s
              JOIN sip_person p ON p.id = s.person_id
@@ -97,13 +140,16 @@ def sip_detail(user_id: int, perm_id: int, sip_id: int) -> list[tuple[str, dict]
             LEFT JOIN organisations_user pu ON pu.id = pa.user_id
             LEFT JOIN organisations_unit un ON un.id = pa.unit_id
             WHERE m.sip_id = %(sip)s ORDER BY m.starts_at, m.id, pa.id""", params),
+        (_AUDIT_ONE, params),
     ]
 
 
 def timeline(user_id: int, perm_id: int, sip_id: int) -> list[tuple[str, dict]]:
-    """The plan (through the gate), its actions and meetings, merged in date order by the database."""
+    """The plan (through the gate), its actions and meetings, merged in date order by the database, the token
+    and the access-log row."""
     params = {"user": user_id, "perm": perm_id, "sip": sip_id}
     return [
+        (_TOKEN, params),
         (f"""SELECT s.id, s.status, s.follow_up_on FROM sip_sip s
              WHERE s.id = %(sip)s AND s.id IN ({_VISIBLE_SIPS})""", params),
         ("""SELECT * FROM (
@@ -113,51 +159,67 @@ def timeline(user_id: int, perm_id: int, sip_id: int) -> list[tuple[str, dict]]:
                 SELECT 'meeting', m.id, m.starts_at::date, m.ends_at::date, m.kind, m.status
                 FROM sip_meeting m WHERE m.sip_id = %(sip)s) t
             ORDER BY date NULLS LAST, type, id""", params),
+        (_AUDIT_ONE, params),
     ]
 
 
 def inbox(user_id: int) -> list[tuple[str, dict]]:
-    """'Att besvara': open reports against the user's contact organisations or units, due first (page of 50 +
-    count)."""
+    """'Att besvara': open reports against the user's contact organisations (where the user works) or units, due
+    first — the page of 50 with what its rows show (category, reporting organisation, the overdue flag) and the
+    count. Written as tight as we know: per contact organisation and per unit the first 50 in due order from the
+    open-report index (LATERAL … LIMIT), merged; the count from the indexes alone, the unit part without the rows
+    already counted under an organisation (disjoint, so a plain sum)."""
     params = {"user": user_id}
-    where = f"""d.state IN ('inkommen', 'mottagen', 'besvarad')
-        AND (d.counterpart_organisation_id IN (SELECT organisation_id FROM avvikelser_contactperson
-                                               WHERE user_id = %(user)s)
-             OR d.counterpart_unit_id IN ({_UNITS}))"""
+    orgs = f"""SELECT cp.organisation_id FROM avvikelser_contactperson cp
+        WHERE cp.user_id = %(user)s AND cp.organisation_id IN (
+            SELECT u.organisation_id FROM organisations_unit u WHERE u.id IN ({_UNITS}))"""
+    open_ = "d.state IN ('inkommen', 'mottagen', 'besvarad')"
     return [
-        (f"""SELECT d.*, ru.name, ro.name, co.name, cu.name, c.name, a.name, f.name
-             FROM (SELECT d.id FROM avvikelser_deviation d WHERE {where}
-                   ORDER BY d.answer_due_at, d.id LIMIT 50) page
+        (f"""SELECT d.id, d.state, d.occurred_on, d.acknowledge_due_at, d.acknowledged_at, d.answer_due_at,
+                    d.answered_at, c.name, ro.name,
+                    (d.state = 'inkommen' AND d.acknowledge_due_at < now())
+                    OR (d.state IN ('inkommen', 'mottagen') AND d.answer_due_at < now()) AS overdue
+             FROM (SELECT page.id FROM (
+                     SELECT b.id, b.answer_due_at FROM ({orgs}) o CROSS JOIN LATERAL (
+                         SELECT d.id, d.answer_due_at FROM avvikelser_deviation d
+                         WHERE d.counterpart_organisation_id = o.organisation_id AND {open_}
+                         ORDER BY d.answer_due_at, d.id LIMIT 50) b
+                     UNION
+                     SELECT b.id, b.answer_due_at FROM ({_UNITS}) u CROSS JOIN LATERAL (
+                         SELECT d.id, d.answer_due_at FROM avvikelser_deviation d
+                         WHERE d.counterpart_unit_id = u.unit_id AND {open_}
+                         ORDER BY d.answer_due_at, d.id LIMIT 50) b) page
+                   ORDER BY page.answer_due_at, page.id LIMIT 50) page
              JOIN avvikelser_deviation d ON d.id = page.id
-             JOIN organisations_unit ru ON ru.id = d.reporting_unit_id
-             JOIN organisations_organisation ro ON ro.id = d.reporting_organisation_id
-             JOIN organisations_organisation co ON co.id = d.counterpart_organisation_id
-             LEFT JOIN organisations_unit cu ON cu.id = d.counterpart_unit_id
              JOIN avvikelser_category c ON c.id = d.category_id
-             LEFT JOIN avvikelser_agreement a ON a.id = d.agreement_id
-             LEFT JOIN avvikelser_forum f ON f.id = d.forum_id
+             JOIN organisations_organisation ro ON ro.id = d.reporting_organisation_id
              ORDER BY d.answer_due_at, d.id""", params),
-        (f"SELECT count(*) FROM avvikelser_deviation d WHERE {where}", params),
+        (f"""SELECT (SELECT count(*) FROM avvikelser_deviation d
+                     WHERE {open_} AND d.counterpart_organisation_id IN ({orgs}))
+                  + (SELECT count(*) FROM avvikelser_deviation d
+                     WHERE {open_} AND d.counterpart_unit_id IN ({_UNITS})
+                       AND d.counterpart_organisation_id NOT IN ({orgs}))""", params),
     ]
 
 
 def patterns(forum_id: int, first: datetime.date, last: datetime.date) -> list[tuple[str, dict]]:
-    """The pattern view's aggregates over the raw reports: counts per month × category × direction, the theme
-    groups, and the active-SIP denominators (forum and per pair) as running sums of began/closed per month."""
+    """The pattern view's aggregates: counts per month × category × direction and the theme groups from the
+    report rollup (avvikelser_forumpatterncount, kept exact by triggers: migration avvikelser 0006), and the
+    active-SIP denominators (forum and per pair) as running sums of began/closed per month."""
     params = {"forum": forum_id, "first": first, "last": last}
-    reports = """FROM avvikelser_deviation d WHERE d.forum_id = %(forum)s AND d.state <> 'utkast'
-                 AND d.occurred_on BETWEEN %(first)s AND %(last)s"""
+    rollup = """FROM avvikelser_forumpatterncount r WHERE r.forum_id = %(forum)s
+                AND r.fragment_start BETWEEN %(first)s AND %(last)s"""
     members = "SELECT organisation_id FROM avvikelser_forum_organisations WHERE forum_id = %(forum)s"
     active = f"""FROM sip_sip s WHERE s.established_on IS NOT NULL AND s.established_on <= %(last)s
                  AND s.lead_organisation_id IN ({members})
                  AND (s.closed_on IS NULL OR (s.closed_on >= %(first)s AND s.closed_on >= s.established_on))"""
     return [
-        (f"""SELECT date_trunc('month', d.occurred_on::timestamp)::date, d.category_id,
-                    d.reporting_organisation_id, d.counterpart_organisation_id, count(*)
-             {reports} GROUP BY 1, 2, 3, 4""", params),
-        (f"""SELECT d.category_id, d.reporting_organisation_id, d.counterpart_organisation_id, d.agreement_id,
-                    d.agreement_other, count(*), min(d.occurred_on), max(d.occurred_on)
-             {reports} GROUP BY 1, 2, 3, 4, 5""", params),
+        (f"""SELECT date_trunc('month', r.fragment_start::timestamp)::date, r.category_id,
+                    r.reporting_organisation_id, r.counterpart_organisation_id, sum(r.n)
+             {rollup} GROUP BY 1, 2, 3, 4""", params),
+        (f"""SELECT r.category_id, r.reporting_organisation_id, r.counterpart_organisation_id, r.agreement_id,
+                    r.agreement_other, sum(r.n), min(r.first_day), max(r.last_day)
+             {rollup} GROUP BY 1, 2, 3, 4, 5""", params),
         (f"""SELECT 1, date_trunc('month', greatest(s.established_on, %(first)s)::timestamp)::date, count(*)
              {active} GROUP BY 2
              UNION ALL
@@ -181,35 +243,24 @@ def patterns(forum_id: int, first: datetime.date, last: datetime.date) -> list[t
 
 def delaktighet(organisation_ids: list[int], version_id: int, item_ids: list[int],
                 scale_ids: list[int]) -> list[tuple[str, dict]]:
-    """The delaktighet report's aggregates by gender: invitations, responses with the respondent's own-mean flag,
-    and the answer distribution per item and value."""
-    params = {"orgs": list(organisation_ids), "version": version_id, "items": list(item_ids) or [0],
-              "scale": list(scale_ids) or [0]}
+    """The delaktighet report's aggregates by gender, each from one covering index (migration delaktighet 0003):
+    responses with the respondent's own-mean flag (sum ≥ 4 × number of the 1–6 answers; the answered invitations
+    are these responses), the unanswered invitations, and the answer distribution per item and value. The 1–6
+    items (scale_ids) are the ones counted into the stored number and sum."""
+    params = {"orgs": list(organisation_ids), "version": version_id, "items": list(item_ids) or [0]}
     return [
-        ("""SELECT COALESCE(r.gender, CASE WHEN pa.kind = 'person' THEN pe.gender ELSE 'vill_ej_uppge' END),
+        ("""SELECT gender,
+                   CASE WHEN scale_answers = 0 THEN NULL WHEN scale_sum >= 4 * scale_answers THEN 1 ELSE 0 END,
                    count(*)
-            FROM delaktighet_invitation i
-            LEFT JOIN delaktighet_response r ON r.invitation_id = i.id
-            JOIN sip_participant pa ON pa.id = i.participant_id
-            JOIN sip_sip s ON s.id = i.sip_id
-            JOIN sip_person pe ON pe.id = s.person_id
-            WHERE i.version_id = %(version)s
-              AND ((r.id IS NOT NULL AND r.lead_organisation_id = ANY(%(orgs)s))
-                   OR (r.id IS NULL AND s.lead_organisation_id = ANY(%(orgs)s)))
-            GROUP BY 1""", params),
-        ("""SELECT g, flag, count(*) FROM (
-                SELECT r.gender AS g,
-                       CASE WHEN avg(a.value_int) IS NULL THEN NULL WHEN avg(a.value_int) >= 4 THEN 1 ELSE 0 END
-                           AS flag
-                FROM delaktighet_response r
-                LEFT JOIN delaktighet_answer a ON a.response_id = r.id AND a.item_id = ANY(%(scale)s)
-                                                  AND a.value_int IS NOT NULL
-                WHERE r.lead_organisation_id = ANY(%(orgs)s) AND r.version_id = %(version)s
-                GROUP BY r.id, r.gender) t
+            FROM delaktighet_response
+            WHERE lead_organisation_id = ANY(%(orgs)s) AND version_id = %(version)s
             GROUP BY 1, 2""", params),
-        ("""SELECT a.item_id, a.value_int, r.gender, count(*)
-            FROM delaktighet_answer a JOIN delaktighet_response r ON r.id = a.response_id
-            WHERE r.lead_organisation_id = ANY(%(orgs)s) AND r.version_id = %(version)s
-              AND a.item_id = ANY(%(items)s) AND a.value_int IS NOT NULL
+        ("""SELECT gender, count(*)
+            FROM delaktighet_invitation
+            WHERE NOT (status = 'answered') AND lead_organisation_id = ANY(%(orgs)s) AND version_id = %(version)s
+            GROUP BY 1""", params),
+        ("""SELECT item_id, value_int, gender, count(*)
+            FROM delaktighet_answer
+            WHERE lead_organisation_id = ANY(%(orgs)s) AND item_id = ANY(%(items)s) AND value_int IS NOT NULL
             GROUP BY 1, 2, 3""", params),
     ]
