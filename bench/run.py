@@ -205,6 +205,7 @@ def _gate(bench: Bench, label: str, user) -> None:
 
     from bench import floors
     from organisations.access import permission_id
+    from organisations.paging import LateRowPaginator
     from sip.access import visible_sips
     from sip.models import Sip
 
@@ -226,8 +227,9 @@ def _gate(bench: Bench, label: str, user) -> None:
     answer = {}
 
     def ours(u):
-        queryset = visible_sips(u).order_by("-updated_at", "-id")
-        answer["ours"] = ([s.pk for s in queryset[:50]], queryset.count())
+        # As the list reads it: organisations/paging.py (the count, then the page's keys and rows).
+        page = LateRowPaginator(visible_sips(u).order_by("-updated_at", "-id"), 50).page(1)
+        answer["ours"] = ([s.pk for s in page.object_list], page.paginator.count)
 
     def stock(u):
         queryset = get_objects_for_user(u, "sip.view_sip", klass=Sip).order_by("-updated_at", "-id")

@@ -162,7 +162,7 @@ class Representer:
     _built: dict[type, Representer] = {}
 
     def __init__(self, serializer_class):
-        self.plan = compile_plan(serializer_class())
+        self.serializer = serializer_class()
 
     @classmethod
     def of(cls, serializer_class) -> Representer:
@@ -172,4 +172,4 @@ class Representer:
         return built
 
     def __call__(self, instance) -> dict:
-        return _represent(self.plan, instance)
+        return self.serializer.to_representation(instance)  # the serializer's own overrides included

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.pagination import LateRowPagination
+from api.serializers.reading import Representer
 from api.serializers.sip import (
     ActionSerializer,
     ConsentSerializer,
@@ -40,6 +41,12 @@ from sip.models import Sip, SipStatus
 
 IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True,
                             description='The version the change starts from, as sent in ETag, e.g. "3".')
+
+
+def _detail_data(sip) -> dict:
+    """SipDetailSerializer(sip).data, with the serializer and its nested ones built once per process (a plan's
+    representation depends on the plan alone; tests/api/test_compiled_reading.py compares it with DRF's)."""
+    return Representer.of(SipDetailSerializer)(sip)
 
 
 # --- persons ---------------------------------------------------------------------------------------------
@@ -149,7 +156,8 @@ class SipViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelM
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         audit.record_reads(request.user, page)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        represent = Representer.of(SipSerializer)  # a row depends on the plan alone
+        return self.get_paginated_response([represent(sip) for sip in page])
 
     def _detail(self, pk):
         return queries.sip_detail(self.request.user, pk)
@@ -157,7 +165,7 @@ class SipViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelM
     def retrieve(self, request, *args, **kwargs):
         sip = self._detail(kwargs["pk"])
         queries.record_sip_read(request.user, sip)
-        return with_etag(Response(SipDetailSerializer(sip).data), sip)
+        return with_etag(Response(_detail_data(sip)), sip)
 
     def create(self, request, *args, **kwargs):
         serializer = SipSerializer(data=request.data)
@@ -166,7 +174,7 @@ class SipViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelM
         person = data.pop("person")
         sip = services.create_sip(request.user, person=person, **data)
         sip = self._detail(sip.pk)
-        return with_etag(Response(SipDetailSerializer(sip).data, status=status.HTTP_201_CREATED), sip)
+        return with_etag(Response(_detail_data(sip), status=status.HTTP_201_CREATED), sip)
 
     def update(self, request, *args, **kwargs):
         sip = self.get_object()
@@ -174,7 +182,7 @@ class SipViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelM
         serializer.is_valid(raise_exception=True)
         sip = services.update_sip(request.user, sip, expected_version(request), **serializer.validated_data)
         sip = self._detail(sip.pk)
-        return with_etag(Response(SipDetailSerializer(sip).data), sip)
+        return with_etag(Response(_detail_data(sip)), sip)
 
     @extend_schema(parameters=[IF_MATCH], request=TransitionSerializer, responses=SipDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -186,7 +194,7 @@ class SipViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelM
         data = dict(serializer.validated_data)
         sip = services.transition_sip(request.user, sip, data.pop("status"), expected_version(request), **data)
         sip = self._detail(sip.pk)
-        return with_etag(Response(SipDetailSerializer(sip).data), sip)
+        return with_etag(Response(_detail_data(sip)), sip)
 
     @extend_schema(responses=TimelineItemSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)

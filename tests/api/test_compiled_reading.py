@@ -63,6 +63,7 @@ def test_compiled_reading_answers_what_drf_answers(monkeypatch):
     for user in USERS:
         assert compiled[user].keys() == plain[user].keys()
         for path, answer in compiled[user].items():
+            assert answer[0] < 500, (user, path, answer)
             assert answer == plain[user][path], (user, path)
             compared += answer[0] == 200
     assert compared > 150  # the crawl reached the data, not only error pages
