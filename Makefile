@@ -77,7 +77,7 @@ BENCH_DATABASES ?= $(foreach s,$(SCALES),$(BENCH_DB_$(s))=$(s))
 BENCH_REQUESTS ?= 60
 BENCH_SMOKE_DB ?= samverkan_bench_ci
 LOAD_DATABASE ?= $(BENCH_DB_national)
-LOAD_USERS ?= 5,10,20,40
+LOAD_USERS ?= 5,10,15,20,30,40
 LOAD_SECONDS ?= 30
 LOAD_WORKERS ?= 4
 .PHONY: bench-smoke loadtest

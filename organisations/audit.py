@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import models
+from django.db import connection, models
+from django.utils import timezone
 
 from organisations import access, context
 from organisations.models import AuditAction, AuditEntry
@@ -53,11 +54,31 @@ def record(actor, action: str, obj: models.Model, *, person_id=None, fields: Ite
     return entry
 
 
+# A page of reads as one INSERT of column arrays (PostgreSQL), without the ORM's per-object preparation.
+_INSERT_READS = """
+    INSERT INTO organisations_auditentry (at, actor_id, organisation_id, unit_id, role, action, object_type,
+                                          object_id, person_id, fields, request_id, ip_address)
+    SELECT %s, actor, organisation, unit, role, %s, type, object, person, '[]'::jsonb, %s, %s
+    FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[],
+                %s::bigint[]) AS t(actor, organisation, unit, role, type, object, person)"""
+
+
 def record_reads(actor, objects: Iterable[models.Model]) -> None:
     """One entry per object read, written in one statement so a page costs one query however long."""
     entries = [_entry(actor, AuditAction.READ, obj) for obj in objects]
-    if entries:
+    if not entries:
+        return
+    if connection.vendor != "postgresql":
         AuditEntry.objects.bulk_create(entries, batch_size=len(entries))
+        return
+    # The same rows bulk_create writes (tests/organisations/test_audit.py compares them), a few ms cheaper
+    # for a page of 50: a list read is most of what a list request writes.
+    columns = zip(*[(e.actor_id, e.organisation_id, e.unit_id, e.role, e.object_type, e.object_id, e.person_id)
+                    for e in entries], strict=True)
+    first = entries[0]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_READS, [timezone.now(), AuditAction.READ, first.request_id, first.ip_address,
+                                       *map(list, columns)])
 
 
 def changed_fields(before: dict, after: dict) -> list[str]:
