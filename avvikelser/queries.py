@@ -8,7 +8,7 @@ from django.utils import timezone
 from avvikelser.access import counterpart_branches, full_view_q, visible_branches, visible_deviations
 from avvikelser.models import Category, Comment, Deviation, DeviationChange, State
 from avvikelser.workflow import OPEN
-from organisations.paging import rows_in_order
+from organisations.paging import page_bounds, rows_in_order
 
 # The order of the deviation lists when none is asked for: the newest sent first.
 LIST_ORDER = ("-submitted_at", "-id")
@@ -91,11 +91,7 @@ class BranchPaginator(Paginator):
     """django.core.paginator.Paginator over a BranchedList: keys first from the union, then the page's rows."""
 
     def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
+        number, bottom, top = page_bounds(self, number)
         return self._get_page(self.object_list.page(bottom, top), number, self)
 
 

@@ -9,7 +9,8 @@
 * **page_keys()** — a page in the order of an index on the object table (`walk_ordering`) can be read by walking
   that index and keeping the rows whose key is in the (hashed) grant sets, stopping after the page. That pays
   when the user sees a good share of the table; for a few visible objects probing each of them is cheaper.
-  The choice is made from the count and the table's size estimate — it changes the plan, never the answer.
+  The choice is made from the count and the table's row estimate (`pg_class.reltuples`, read in the count's own
+  query) — it changes the plan, never the answer.
 * **rows_for_keys()** — the page's rows by key, without running the gate a second time: the keys were read
   through the gate a moment earlier in the same request.
 
@@ -19,21 +20,22 @@ queries; ordering, select_related, non-aggregate annotations and values() keep t
 
 from __future__ import annotations
 
-import time
-
 from django.db import connections, models
 from django.db.models.sql.where import WhereNode
 
 # A probe of the object table by key costs about as much as scanning this many entries of an ordered index
 # (measured on PostgreSQL 15: ~2.6 µs per probe, ~0.16 µs per walked index entry).
 _PROBE_COST_IN_WALKED_ROWS = 16
-_ESTIMATE_SECONDS = 300
-_estimates: dict[tuple[str, str], tuple[float, int]] = {}
+_COUNT_WITH_ESTIMATE = (
+    "SELECT (SELECT count(*) FROM ({keys}) granted), "
+    "(SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass)"
+)
 
 
 class GrantedQuerySet(models.QuerySet):
     _grant_sets: tuple[models.QuerySet, ...] | None = None
     _walk_ordering: tuple[str, ...] | None = None
+    _table_rows: int = 0
 
     def _clone(self):
         clone = super()._clone()
@@ -54,8 +56,22 @@ class GrantedQuerySet(models.QuerySet):
 
     def count(self):
         if self._result_cache is None and self._only_the_gate():
-            return self._granted_keys().count()
+            return self._count_granted()
         return super().count()
+
+    def _count_granted(self) -> int:
+        """The distinct granted keys; on PostgreSQL with the table's row estimate in the same query, for
+        page_keys() (kept on this queryset: the paginator counts and then pages the same object)."""
+        keys = self._granted_keys()
+        connection = connections[self.db]
+        if connection.vendor != "postgresql":
+            return keys.count()
+        sql, params = keys.query.get_compiler(self.db).as_sql()
+        with connection.cursor() as cursor:
+            # `sql` is compiled by Django from the grant querysets above, never from input.
+            cursor.execute(_COUNT_WITH_ESTIMATE.format(keys=sql), [*params, self.model._meta.db_table])
+            count, self._table_rows = cursor.fetchone()
+        return count
 
     def page_keys(self, bottom: int, top: int, count: int) -> list:
         """The primary keys of rows [bottom, top) in the queryset's order; `count` is its count."""
@@ -84,27 +100,10 @@ class GrantedQuerySet(models.QuerySet):
         return clone.filter(pk__in=keys)
 
     def _walk_pays(self, top: int, count: int) -> bool:
-        """Walking reads about top × table/count index entries; probing reads `count` keys."""
-        if not count:
-            return False
-        table = _table_estimate(self.db, self.model._meta.db_table)
-        return table > 0 and top * table < _PROBE_COST_IN_WALKED_ROWS * count * count
-
-
-def _table_estimate(alias: str, table: str) -> int:
-    """The planner's row estimate of a table (PostgreSQL), cached for a few minutes; 0 elsewhere."""
-    connection = connections[alias]
-    if connection.vendor != "postgresql":
-        return 0
-    key = (alias, table)
-    cached = _estimates.get(key)
-    now = time.monotonic()
-    if cached is None or now - cached[0] > _ESTIMATE_SECONDS:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass", [table])
-            row = cursor.fetchone()
-        cached = _estimates[key] = (now, int(row[0]) if row else 0)
-    return cached[1]
+        """Walking reads about top × table/count index entries; probing reads `count` keys. Without the table's
+        estimate (not counted through _count_granted: another database, or the count not taken) it probes."""
+        table = self._table_rows
+        return bool(count and table) and top * table < _PROBE_COST_IN_WALKED_ROWS * count * count
 
 
 def granted(queryset: models.QuerySet, grant_sets: tuple[models.QuerySet, ...],

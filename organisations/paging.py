@@ -28,14 +28,20 @@ def page_keys(queryset, bottom: int, top: int, count: int) -> list:
     return list(queryset.values_list("pk", flat=True)[bottom:top]) if top > bottom else []
 
 
+def page_bounds(paginator: Paginator, number) -> tuple[int, int, int]:
+    """(number, bottom, top) of a page, as Paginator.page computes them (orphans joined to the last page)."""
+    number = paginator.validate_number(number)
+    bottom = (number - 1) * paginator.per_page
+    top = bottom + paginator.per_page
+    if top + paginator.orphans >= paginator.count:
+        top = paginator.count
+    return number, bottom, top
+
+
 class LateRowPaginator(Paginator):
     """django.core.paginator.Paginator over a queryset, fetching each page as keys first, then rows."""
 
     def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
+        number, bottom, top = page_bounds(self, number)
         ids = page_keys(self.object_list, bottom, top, self.count)
         return self._get_page(rows_in_order(self.object_list, ids), number, self)

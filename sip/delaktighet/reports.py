@@ -274,13 +274,19 @@ def _answer_q(scope: _Scope) -> Q:
     """Filled answers (models.Answer) in scope: the response's organisation and meeting date are stored on the
     answer. The version needs no condition: the report asks for its version's items, and an answer's item always
     belongs to its response's version (services._clean_answers)."""
-    q = Q(lead_organisation_id__in=scope.organisations)
+    q = Q(lead_organisation_id__in=scope.organisations) & _stored_period_q(scope)
+    if scope.unit_id:
+        q &= Q(response__invitation__sip_id__in=_sips_of_unit(scope.unit_id))
+    return q
+
+
+def _stored_period_q(scope: _Scope) -> Q:
+    """The period on the stored meeting date."""
+    q = Q()
     if scope.period_start:
         q &= Q(meeting_held_on__gte=scope.period_start)
     if scope.period_end:
         q &= Q(meeting_held_on__lte=scope.period_end)
-    if scope.unit_id:
-        q &= Q(response__invitation__sip_id__in=_sips_of_unit(scope.unit_id))
     return q
 
 
@@ -289,11 +295,7 @@ def _unanswered_q(scope: _Scope) -> Q:
     organisation and the meeting's date are stored on the invitation. An invitation is answered exactly when it
     has a response: services._store writes both in one transaction, and nothing else writes either."""
     q = ~Q(status=InvitationStatus.ANSWERED) & Q(lead_organisation_id__in=scope.organisations,
-                                                version_id=scope.version_id)
-    if scope.period_start:
-        q &= Q(meeting_held_on__gte=scope.period_start)
-    if scope.period_end:
-        q &= Q(meeting_held_on__lte=scope.period_end)
+                                                version_id=scope.version_id) & _stored_period_q(scope)
     if scope.unit_id:
         q &= Q(sip_id__in=_sips_of_unit(scope.unit_id))
     return q
