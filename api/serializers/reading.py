@@ -148,6 +148,9 @@ class CompiledReadingMixin:
     """`to_representation` through getters resolved once per serializer instance (a list shares its child)."""
 
     def to_representation(self, instance):
+        model = getattr(getattr(self, "Meta", None), "model", None)
+        if model is None or not isinstance(instance, model):  # e.g. validated data (a dict): DRF's own way
+            return super().to_representation(instance)
         plan = self.__dict__.get("_reading_plan")
         if plan is None:
             plan = self._reading_plan = compile_plan(self)

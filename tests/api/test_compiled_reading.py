@@ -78,3 +78,12 @@ def test_plan_resolves_columns_foreign_keys_and_display_methods():
     assert "status_display" not in generic and "lead_organisation_name" not in generic
     assert "person" not in generic and "version" not in generic
     assert {"flags", "allowed_transitions"} <= generic  # method fields keep DRF's own path
+
+
+def test_a_dict_is_read_the_way_drf_reads_it():
+    from api.serializers.sip import GoalSerializer
+
+    data = {"id": 1, "kind": "own", "horizon": "long", "text": "Ett eget boende", "target_on": None,
+            "status": "pagar", "evaluation": "", "version": 1, "created_at": None, "updated_at": None}
+    serializer = GoalSerializer()
+    assert serializer.to_representation(data) == serializers.Serializer.to_representation(GoalSerializer(), data)
