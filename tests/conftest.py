@@ -47,6 +47,16 @@ def _plain_static(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Presence, pattern denominators and throttles live in the cache, keyed by ids the next test's database reuses.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _no_denominator_cache(settings):
     # Tests change plans between two pattern views; the cache has its own test (tests/avvikelser).
     settings.PATTERN_DENOMINATOR_CACHE_SECONDS = 0

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from playwright.sync_api import Browser, Page, expect
 
 from organisations.models import Role
@@ -28,13 +27,10 @@ from tests.e2e.conftest import NAVIGATION_TIMEOUT_MS, login, navigation, visit
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache_and_memory_sms(settings):
-    # The public page's rate limit counts per address in the cache; every test starts with a clean count.
+def _memory_sms(settings):
+    # (The public page's rate limit counts in the cache, which tests/conftest.py empties around every test.)
     settings.SMS_SENDER = "sip.delaktighet.senders.MemorySmsSender"
     MemorySmsSender.outbox = []
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @contextmanager

@@ -4,7 +4,6 @@ changes, editing a goal, the consent confirmation, the history page and the 404 
 import datetime
 
 import pytest
-from django.core.cache import cache
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils import timezone
@@ -14,13 +13,6 @@ from organisations.models import Role
 from tests.e2e.conftest import login, navigation, visit
 from tests.factories import OrganisationFactory, UnitFactory, member
 from tests.frontend.builders import build_plan
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

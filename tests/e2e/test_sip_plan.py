@@ -4,8 +4,6 @@ and two users editing the same plan at once (presence and the merge view)."""
 import datetime
 import re
 
-import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -17,13 +15,6 @@ from tests.frontend.builders import build_plan
 
 NEW_PERSONNUMMER = "811218-9876"
 
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    # Presence lives in the cache, keyed by plan and user ids that the next test's database reuses.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def two_organisations():

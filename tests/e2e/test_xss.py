@@ -11,7 +11,6 @@ import datetime
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -40,12 +39,6 @@ window.__dialogs = [];
 window.alert = window.confirm = window.prompt = (m) => { window.__dialogs.push(String(m)); };
 """
 
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

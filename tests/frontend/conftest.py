@@ -1,17 +1,8 @@
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from organisations.models import Role
 from tests.frontend.builders import build_plan
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    # Presence lives in the cache, keyed by plan and user ids that the next test's database reuses.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
