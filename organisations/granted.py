@@ -13,6 +13,7 @@
   query) — it changes the plan, never the answer.
 * **rows_for_keys()** — the page's rows by key, without running the gate a second time: the keys were read
   through the gate a moment earlier in the same request.
+* **page_rows()** — both at once: the page's rows joined to its keys as a subquery, one round trip.
 
 Any later filter, exclude, slice, grouping, aggregate, DISTINCT or set operation falls back to the ordinary
 queries; ordering, select_related, non-aggregate annotations and values() keep the short paths.
@@ -77,8 +78,24 @@ class GrantedQuerySet(models.QuerySet):
         """The primary keys of rows [bottom, top) in the queryset's order; `count` is its count."""
         if top <= bottom:
             return []
-        ordering = tuple(self.query.order_by) or (
+        return list(self._page_key_query(bottom, top, count).values_list("pk", flat=True))
+
+    def page_rows(self, bottom: int, top: int, count: int) -> list | None:
+        """The rows [bottom, top) in the queryset's order in one query: the page's keys as a subquery, the rows
+        joined to them without the gate again. None when something narrows the gate (then keys, then rows)."""
+        if top <= bottom:
+            return []
+        if not self._only_the_gate():
+            return None
+        keys = self._page_key_query(bottom, top, count).values("pk")
+        return list(self.rows_for_keys(keys).order_by(*self._ordering()))
+
+    def _ordering(self) -> tuple:
+        return tuple(self.query.order_by) or (
             tuple(self.model._meta.ordering) if self.query.default_ordering else ())
+
+    def _page_key_query(self, bottom: int, top: int, count: int) -> models.QuerySet:
+        ordering = self._ordering()
         if (self._only_the_gate() and self._walk_ordering and ordering == self._walk_ordering
                 and self._walk_pays(top, count)):
             granted = models.Q()
@@ -86,12 +103,12 @@ class GrantedQuerySet(models.QuerySet):
                 granted |= models.Q(pk__in=keys)
             # OR-ed IN-subqueries are not turned into joins: PostgreSQL keeps them as hashed sets and filters the
             # ordered index walk with them, stopping after the page.
-            walk = self.model._default_manager.filter(granted).order_by(*ordering)
-            return list(walk.values_list("pk", flat=True)[bottom:top])
-        return list(self.values_list("pk", flat=True)[bottom:top])
+            return self.model._default_manager.filter(granted).order_by(*ordering)[bottom:top]
+        return self.order_by(*ordering)[bottom:top]
 
-    def rows_for_keys(self, keys: list) -> models.QuerySet:
-        """The rows with these keys, with this queryset's joins and annotations but without the gate again."""
+    def rows_for_keys(self, keys) -> models.QuerySet:
+        """The rows with these keys (a list or a subquery of keys), with this queryset's joins and annotations
+        but without the gate again."""
         if not self._only_the_gate():
             return self.filter(pk__in=keys)
         clone = self._chain()

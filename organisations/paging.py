@@ -3,7 +3,8 @@
 A list page orders and limits on the main table alone (`SELECT id … ORDER BY … LIMIT 50`, which an index or a top-N
 sort over narrow rows answers), and only the 50 rows found are joined with persons, units, organisations and
 annotated — instead of joining every visible row and then keeping 50. One more query per page, the same number
-however many rows there are. The count is the gated queryset's own COUNT (Django drops the joins for it)."""
+however many rows there are (a gated queryset reads keys and rows in one: the keys as a subquery, granted.py).
+The count is the gated queryset's own COUNT (Django drops the joins for it)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,16 @@ def page_keys(queryset, bottom: int, top: int, count: int) -> list:
     return list(queryset.values_list("pk", flat=True)[bottom:top]) if top > bottom else []
 
 
+def page_rows(queryset, bottom: int, top: int, count: int) -> list:
+    """The rows [bottom, top) in the queryset's order: keys first, then rows, or both in one query where the
+    queryset can (a gated queryset, granted.py)."""
+    own = getattr(queryset, "page_rows", None)
+    rows = own(bottom, top, count) if own is not None else None
+    if rows is None:
+        rows = rows_in_order(queryset, page_keys(queryset, bottom, top, count))
+    return rows
+
+
 def page_bounds(paginator: Paginator, number) -> tuple[int, int, int]:
     """(number, bottom, top) of a page, as Paginator.page computes them (orphans joined to the last page)."""
     number = paginator.validate_number(number)
@@ -43,5 +54,4 @@ class LateRowPaginator(Paginator):
 
     def page(self, number):
         number, bottom, top = page_bounds(self, number)
-        ids = page_keys(self.object_list, bottom, top, self.count)
-        return self._get_page(rows_in_order(self.object_list, ids), number, self)
+        return self._get_page(page_rows(self.object_list, bottom, top, self.count), number, self)

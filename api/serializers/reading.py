@@ -20,7 +20,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
-from django.utils import timezone
+from django.db import models
+from django.utils import timezone, translation
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
 from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
@@ -65,19 +68,43 @@ def _resolve(model, attrs: list[str]):
         return path, last, False
     if inspect.isfunction(member) and _takes_no_arguments(member):
         return path, last, True
-    if isinstance(member, functools.partialmethod) and _takes_no_arguments(  # get_FOO_display
+    if (isinstance(member, functools.partialmethod) and member.func is models.Model._get_FIELD_display
+            and not member.args and set(member.keywords) == {"field"}):
+        return path, _ChoiceLabel(member.keywords["field"]), False
+    if isinstance(member, functools.partialmethod) and _takes_no_arguments(
             functools.partial(member.func, *member.args, **member.keywords)):
         return path, last, True
     return None
 
 
-def _getter(field, path: list[str], last: str, call: bool) -> Callable:
+class _ChoiceLabel:
+    """`obj.get_FOO_display()` with the labels kept per language. Django's own builds a dict of every choice on
+    each call, and hashing a lazy label translates it: for a page of 50 plans, hundreds of gettext calls."""
+
+    def __init__(self, model_field):
+        self.field = model_field
+        self.by_language: dict[str | None, dict] = {}
+
+    def __call__(self, obj):
+        language = translation.get_language()
+        labels = self.by_language.get(language)
+        if labels is None:
+            choices = dict(make_hashable(self.field.flatchoices))
+            labels = self.by_language[language] = {key: force_str(label, strings_only=True)
+                                                   for key, label in choices.items()}
+        value = getattr(obj, self.field.attname)
+        return force_str(labels.get(make_hashable(value), value), strings_only=True)
+
+
+def _getter(field, path: list[str], last: str | _ChoiceLabel, call: bool) -> Callable:
     def get(instance):
         obj = instance
         for attr in path:
             obj = getattr(obj, attr)
             if obj is None:  # DRF's own handling of a missing object: default, null or skip
                 return _drf_value(field, instance)
+        if isinstance(last, _ChoiceLabel):
+            return last(obj)
         value = getattr(obj, last)
         return value() if call else value
     return get
@@ -176,3 +203,26 @@ class Representer:
 
     def __call__(self, instance) -> dict:
         return self.serializer.to_representation(instance)  # the serializer's own overrides included
+
+
+class MappingRepresenter:
+    """`serializer.to_representation(data)` for a plain serializer over a dict that has every field's key (e.g. the
+    deadline flags of each list row): the plan built once, each value through its field's own representation.
+    Anything else (a missing key, a dotted or `*` source, a nested serializer) goes DRF's own way."""
+
+    def __init__(self, serializer):
+        self.serializer = serializer
+        fields = list(serializer._readable_fields)
+        simple = all(len(f.source_attrs) == 1 and not isinstance(f, serializers.BaseSerializer) for f in fields)
+        self.plan = [(f.field_name, f.source_attrs[0],
+                      _iso_representer(f) if _iso_in_current_zone(f) else f.to_representation)
+                     for f in fields] if simple else None
+
+    def __call__(self, data) -> dict:
+        if self.plan is None:
+            return self.serializer.to_representation(data)
+        try:
+            values = [(name, data[key], represent) for name, key, represent in self.plan]
+        except KeyError:
+            return self.serializer.to_representation(data)
+        return {name: None if value is None else represent(value) for name, value, represent in values}

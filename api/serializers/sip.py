@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.base import StrictModelSerializer, StrictSerializer
+from api.serializers.reading import MappingRepresenter
 from organisations.models import Organisation, Unit, User
 from sip import deadlines, identifiers, lifecycle
 from sip.models import (
@@ -237,10 +238,10 @@ class SipSerializer(StrictModelSerializer):
     @extend_schema_field(SipFlagsSerializer)
     def get_flags(self, sip):
         # One flags serializer per list, not one per row (building a serializer costs more than the row itself).
-        flags = self.__dict__.get("_flags_serializer")
+        flags = self.__dict__.get("_flags_representer")
         if flags is None:
-            flags = self._flags_serializer = SipFlagsSerializer()
-        return flags.to_representation(deadlines.flags(sip))
+            flags = self._flags_representer = MappingRepresenter(SipFlagsSerializer())
+        return flags(deadlines.flags(sip))
 
     def get_allowed_transitions(self, sip) -> list[str]:
         return lifecycle.allowed_targets(sip.status)

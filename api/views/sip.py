@@ -144,6 +144,8 @@ class SipViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelM
     ordering = list(LIST_ORDER)  # the plans worked on most recently first
 
     def gate(self):
+        if self.action == "list":
+            return queries.sip_list_rows(self.request.user)
         return queries.sips_for(self.request.user)
 
     def get_serializer_class(self):
@@ -160,7 +162,7 @@ class SipViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelM
         return self.get_paginated_response([represent(sip) for sip in page])
 
     def _detail(self, pk):
-        return queries.sip_detail(self.request.user, pk)
+        return queries.sip_representation(self.request.user, pk)
 
     def retrieve(self, request, *args, **kwargs):
         sip = self._detail(kwargs["pk"])
@@ -219,7 +221,7 @@ class SipViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelM
         """The plan as an HL7 FHIR R4 Bundle (CarePlan, CareTeam, Goal, Patient)."""
         from sip.exports.fhir import fhir_bundle
 
-        sip = self._detail(pk)
+        sip = queries.sip_detail(request.user, pk)  # the bundle shows more of the person than the JSON does
         audit.record(request.user, AuditAction.EXPORT, sip)
         return Response(fhir_bundle(sip), content_type="application/fhir+json")
 

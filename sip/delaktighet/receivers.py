@@ -22,16 +22,18 @@ def invite_after_meeting(sender, meeting_id, actor_id, **kwargs):
 
 
 def _remember(instance, fields: tuple[str, ...]) -> None:
-    instance.__dict__[_LOADED] = {field: instance.__dict__.get(field, _UNKNOWN) for field in fields}
+    # Runs for every plan and person loaded (a list page loads a hundred): a tuple, not a dict.
+    loaded = instance.__dict__
+    instance.__dict__[_LOADED] = tuple([loaded.get(field, _UNKNOWN) for field in fields])
 
 
 def _changed(instance, fields: tuple[str, ...], update_fields) -> bool:
     if update_fields is not None and not any(f.removesuffix("_id") in update_fields or f in update_fields
                                              for f in fields):
         return False
-    loaded = instance.__dict__.get(_LOADED) or {}
-    return any(loaded.get(field, _UNKNOWN) is _UNKNOWN or loaded[field] != instance.__dict__.get(field)
-               for field in fields)
+    loaded = instance.__dict__.get(_LOADED) or (_UNKNOWN,) * len(fields)
+    return any(before is _UNKNOWN or before != instance.__dict__.get(field)
+               for field, before in zip(fields, loaded, strict=True))
 
 
 _SIP_FIELDS = ("lead_organisation_id",)

@@ -87,6 +87,14 @@ def test_pages_are_the_same_whether_walked_or_probed(world, monkeypatch, walk):
     pages = [gated.page_keys(b, min(b + 4, count), count) for b in range(0, count, 4)]
     assert [pk for page in pages for pk in page] == expected
     assert gated.page_keys(0, 0, count) == []
+    # Keys and rows in one query (the keys as a subquery): the same rows in the same order, the gate read once.
+    with CaptureQueriesContext(connection) as ctx:
+        row_pages = [gated.page_rows(b, min(b + 4, count), count) for b in range(0, count, 4)]
+    assert [row.pk for page in row_pages for row in page] == expected
+    assert len(ctx.captured_queries) == len(row_pages)
+    assert all(q["sql"].count("sip_sipgroupobjectpermission") == 1 for q in ctx.captured_queries)  # gated once
+    assert gated.page_rows(0, 0, count) == []
+    assert gated.filter(status__in=list(SipStatus.values)).page_rows(0, 4, count) is None  # narrowed: two steps
 
 
 def test_walk_is_chosen_only_where_it_pays(world):
