@@ -76,8 +76,8 @@ def gate_page_and_count(user_id: int, perm_id: int, shape: str = "probe") -> lis
 
 
 def sip_list(user_id: int, perm_id: int, today: datetime.date, shape: str = "probe") -> list[tuple[str, dict]]:
-    """SIP list row data for a page of 50 (person, lead organisation, initiating unit and its organisation,
-    coordinator, the overdue-action flag), the count, the token and the page's access-log rows."""
+    """SIP list row data for a page of 50 (the plan, the names of its person, lead organisation, initiating unit
+    and coordinator, the overdue-action flag), the count, the token and the page's access-log rows."""
     params = {"user": user_id, "perm": perm_id, "today": today}
     return [
         (_TOKEN, params),
@@ -87,7 +87,7 @@ def sip_list(user_id: int, perm_id: int, today: datetime.date, shape: str = "pro
                         SELECT now(), %(user)s, NULL, NULL, '', 'read', 'sip.sip', s.id::text, s.person_id, '[]',
                                'bench-floor', NULL
                         FROM page JOIN sip_sip s ON s.id = page.id RETURNING 1)
-             SELECT s.*, p.*, lo.name, iu.name, io.name, c.username, c.first_name, c.last_name,
+             SELECT s.*, p.first_name, p.last_name, lo.name, iu.name, c.first_name, c.last_name,
                     EXISTS (SELECT 1 FROM sip_action a WHERE a.sip_id = s.id
                             AND a.status IN ('planerad', 'pagar') AND a.ends_on < %(today)s) AS has_overdue_action
              FROM page
@@ -95,7 +95,6 @@ def sip_list(user_id: int, perm_id: int, today: datetime.date, shape: str = "pro
              JOIN sip_person p ON p.id = s.person_id
              JOIN organisations_organisation lo ON lo.id = s.lead_organisation_id
              JOIN organisations_unit iu ON iu.id = s.initiating_unit_id
-             JOIN organisations_organisation io ON io.id = iu.organisation_id
              LEFT JOIN organisations_user c ON c.id = s.coordinator_id
              ORDER BY s.updated_at DESC, s.id DESC""", params),
     ]
@@ -111,31 +110,29 @@ def sip_detail(user_id: int, perm_id: int, sip_id: int) -> list[tuple[str, dict]
     params = {"user": user_id, "perm": perm_id, "sip": sip_id}
     return [
         (_TOKEN, params),
-        (f"""SELECT s.*, p.*, lo.name, iu.name, io.name, c.username
+        (f"""SELECT s.*, p.first_name, p.last_name, lo.name, iu.name, c.first_name, c.last_name
              FROM sip_sip s
              JOIN sip_person p ON p.id = s.person_id
              JOIN organisations_organisation lo ON lo.id = s.lead_organisation_id
              JOIN organisations_unit iu ON iu.id = s.initiating_unit_id
-             JOIN organisations_organisation io ON io.id = iu.organisation_id
              LEFT JOIN organisations_user c ON c.id = s.coordinator_id
              WHERE s.id = %(sip)s AND s.id IN ({_VISIBLE_SIPS})""", params),
-        ("""SELECT su.*, u.name, o.name, c.username FROM sip_sipunit su
+        ("""SELECT su.*, u.name, u.organisation_id, o.name, c.first_name, c.last_name FROM sip_sipunit su
             JOIN organisations_unit u ON u.id = su.unit_id
             JOIN organisations_organisation o ON o.id = u.organisation_id
             LEFT JOIN organisations_user c ON c.id = su.contact_id
             WHERE su.sip_id = %(sip)s ORDER BY su.id""", params),
-        ("""SELECT co.*, o.name, r.username FROM sip_consent co
+        ("""SELECT co.*, o.name, r.first_name, r.last_name FROM sip_consent co
             JOIN organisations_organisation o ON o.id = co.organisation_id
             LEFT JOIN organisations_user r ON r.id = co.recorded_by_id
             WHERE co.sip_id = %(sip)s ORDER BY co.id""", params),
         ("SELECT g.* FROM sip_goal g WHERE g.sip_id = %(sip)s ORDER BY g.id", params),
-        ("""SELECT a.*, o.name, u.name, ru.username, g.text FROM sip_action a
+        ("""SELECT a.*, o.name, u.name, ru.first_name, ru.last_name FROM sip_action a
             LEFT JOIN organisations_organisation o ON o.id = a.responsible_organisation_id
             LEFT JOIN organisations_unit u ON u.id = a.responsible_unit_id
             LEFT JOIN organisations_user ru ON ru.id = a.responsible_user_id
-            LEFT JOIN sip_goal g ON g.id = a.goal_id
             WHERE a.sip_id = %(sip)s ORDER BY a.starts_on, a.id""", params),
-        ("""SELECT m.*, pa.*, pu.username, un.name FROM sip_meeting m
+        ("""SELECT m.*, pa.*, pu.first_name, pu.last_name, un.name FROM sip_meeting m
             LEFT JOIN sip_participant pa ON pa.meeting_id = m.id
             LEFT JOIN organisations_user pu ON pu.id = pa.user_id
             LEFT JOIN organisations_unit un ON un.id = pa.unit_id

@@ -24,8 +24,15 @@ from django.db import models
 from organisations.errors import Forbidden, NotFound
 from organisations.granted import granted
 from organisations.models import Membership, Organisation, Role, Unit, User
+from organisations.prepared import Prepared
 
 _CACHE_ATTR = "_samverkan_memberships"
+
+# Read on nearly every request: compiled once (organisations/prepared.py).
+_active_memberships = Prepared(Membership, lambda user_id: (
+    Membership.objects.filter(user_id=user_id, active=True, unit__active=True, unit__organisation__active=True)
+    .select_related("unit", "unit__organisation")
+    .order_by("id")))
 
 
 def memberships(user) -> list[Membership]:
@@ -34,12 +41,7 @@ def memberships(user) -> list[Membership]:
         return []
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        cached = list(
-            Membership.objects.filter(user_id=user.pk, active=True, unit__active=True,
-                                      unit__organisation__active=True)
-            .select_related("unit", "unit__organisation")
-            .order_by("id")
-        )
+        cached = _active_memberships(user.pk)
         setattr(user, _CACHE_ATTR, cached)
     return cached
 

@@ -210,6 +210,16 @@ class MappingRepresenter:
     deadline flags of each list row): the plan built once, each value through its field's own representation.
     Anything else (a missing key, a dotted or `*` source, a nested serializer) goes DRF's own way."""
 
+    _built: dict[type, MappingRepresenter] = {}
+
+    @classmethod
+    def of(cls, serializer_class) -> MappingRepresenter:
+        """Built once per process, as Representer.of (for serializers without context)."""
+        built = cls._built.get(serializer_class)
+        if built is None:
+            built = cls._built[serializer_class] = cls(serializer_class())
+        return built
+
     def __init__(self, serializer):
         self.serializer = serializer
         fields = list(serializer._readable_fields)

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.pagination import LateRowPagination
-from api.serializers.reading import Representer
+from api.serializers.reading import MappingRepresenter, Representer
 from api.serializers.sip import (
     ActionSerializer,
     ConsentSerializer,
@@ -204,7 +204,8 @@ class SipViewSet(GatedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelM
         """Actions, meetings and the follow-up merged in date order."""
         sip = get_sip(request.user, pk)  # the plan alone: none of the list row's joins and flags
         queries.record_sip_read(request.user, sip)
-        return Response(TimelineItemSerializer(queries.timeline_of(sip), many=True).data)
+        item = MappingRepresenter.of(TimelineItemSerializer)
+        return Response([item(entry) for entry in queries.timeline_of(sip)])
 
     @extend_schema(responses=SipChangeSerializer(many=True))
     @action(detail=True, methods=["get"])
