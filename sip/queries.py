@@ -46,21 +46,45 @@ def sip_list_rows(user) -> QuerySet[Sip]:
     return _with_names(sips_for(user), _PLAN_NAMES)
 
 
+# A plan's parts as its API representation shows them, each read by the plan's id (compiled once; the plan itself
+# was read through the gate just before).
+_PARTS = {
+    "participations": Prepared(SipUnit, lambda sip_id: _with_names(SipUnit.objects.filter(sip_id=sip_id), {
+        "unit": ("name", "organisation"), "unit__organisation": ("name",), "contact": _USER_NAME})),
+    "consents": Prepared(Consent, lambda sip_id: _with_names(Consent.objects.filter(sip_id=sip_id), {
+        "organisation": ("name",), "recorded_by": _USER_NAME})),
+    "goals": Prepared(Goal, lambda sip_id: Goal.objects.filter(sip_id=sip_id).order_by("id")),
+    "actions": Prepared(Action, lambda sip_id: _with_names(Action.objects.filter(sip_id=sip_id), {
+        "responsible_organisation": ("name",), "responsible_unit": ("name",), "responsible_user": _USER_NAME})),
+    "meetings": Prepared(Meeting, lambda sip_id: Meeting.objects.filter(sip_id=sip_id)),
+}
+_MEETING_PARTICIPANTS = Prepared(Participant, lambda sip_id: _with_names(
+    Participant.objects.filter(meeting__sip_id=sip_id), {"user": _USER_NAME, "unit": ("name",)}))
+
+
+def _as_prefetched(obj, related_name: str, objects: list) -> None:
+    """Leave `objects` where prefetch_related leaves them: `obj.<related_name>.all()` answers from them, and each
+    knows its parent. For reading only: the cached queryset is not meant to be filtered further."""
+    relation = obj._meta.get_field(related_name)
+    for child in objects:
+        relation.field.set_cached_value(child, obj)
+    cached = relation.related_model._base_manager.none()
+    cached._result_cache, cached._prefetch_done = objects, True
+    obj.__dict__.setdefault("_prefetched_objects_cache", {})[relation.field.remote_field.cache_name] = cached
+
+
 def sip_representation(user, pk) -> Sip:
-    """One plan with what its API representation shows (sip_detail() loads every column, for the plan page)."""
-    queryset = sip_list_rows(user).prefetch_related(
-        Prefetch("participations", queryset=_with_names(SipUnit.objects.all(), {
-            "unit": ("name", "organisation"), "unit__organisation": ("name",), "contact": _USER_NAME})),
-        Prefetch("consents", queryset=_with_names(Consent.objects.all(), {
-            "organisation": ("name",), "recorded_by": _USER_NAME})),
-        Prefetch("goals", queryset=Goal.objects.order_by("id")),
-        Prefetch("actions", queryset=_with_names(Action.objects.all(), {
-            "responsible_organisation": ("name",), "responsible_unit": ("name",), "responsible_user": _USER_NAME})),
-        Prefetch("meetings", queryset=Meeting.objects.prefetch_related(
-            Prefetch("participants", queryset=_with_names(Participant.objects.all(), {
-                "user": _USER_NAME, "unit": ("name",)})))),
-    )
-    return access.get_visible(queryset, pk)
+    """One plan with what its API representation shows (sip_detail() loads every column, for the plan page): the
+    plan through the gate, then each of its parts by the plan's id, as prefetch_related would leave them."""
+    sip = access.get_visible(sip_list_rows(user), pk)
+    for name, read in _PARTS.items():
+        _as_prefetched(sip, name, read(sip.pk))
+    participants: dict[int, list] = {meeting.pk: [] for meeting in sip.meetings.all()}
+    for participant in _MEETING_PARTICIPANTS(sip.pk):
+        participants[participant.meeting_id].append(participant)
+    for meeting in sip.meetings.all():
+        _as_prefetched(meeting, "participants", participants[meeting.pk])
+    return sip
 
 
 def filter_sips(queryset: QuerySet[Sip], *, status=None, unit=None, lead_organisation=None, overdue=None,
