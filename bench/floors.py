@@ -61,8 +61,9 @@ _PAGE = {
 }
 PAGE_SHAPES = tuple(_PAGE)
 
-# The count: the distinct granted keys (each grant references its plan by a cascading foreign key).
-_COUNT = f"SELECT count(*) FROM ({_VISIBLE_SIPS}) granted"
+# The count: the distinct granted keys (each grant references its plan by a cascading foreign key), sorted rather
+# than hashed (faster for a few thousand keys).
+_COUNT = f"SELECT count(DISTINCT k) FROM ({_VISIBLE_SIPS.replace('UNION', 'UNION ALL')}) AS granted(k)"
 
 
 def gate_page_and_count(user_id: int, perm_id: int, shape: str = "probe") -> list[tuple[str, dict]]:
