@@ -1,14 +1,17 @@
 """Reads of deviations, narrowed by the gate, with what lists and pages show loaded up front."""
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from avvikelser.access import counterpart_branches, full_view_q, visible_branches, visible_deviations
 from avvikelser.models import Category, Comment, Deviation, DeviationChange, State
 from avvikelser.workflow import OPEN
-from organisations.paging import page_bounds, rows_in_order
+from organisations.paging import page_bounds
+from organisations.prepared import STAND_IN, stand_in_positions
 
 # The order of the deviation lists when none is asked for: the newest sent first.
 LIST_ORDER = ("-submitted_at", "-id")
@@ -22,16 +25,18 @@ RELATED = ("reporter", "reporting_unit", "reporting_organisation", "counterpart_
 REPRESENTED = RELATED[:-1]
 
 
-def deviations_for(user, branches: list[Q] | None = None, related=RELATED) -> QuerySet[Deviation]:
+def deviations_for(user, branches: list[Q] | None = None, related=RELATED, columns=None) -> QuerySet[Deviation]:
     """Visible deviations, each annotated with `full_view`: False means the forum's pseudonymised view.
     `branches`: visible_branches(user), when the caller has them already. `related`: the relations to join. Each
     join costs planning time (PostgreSQL weighs every join order: ~6 ms for the nine tables of all of RELATED,
-    more than running the query), so a read joins only what it shows."""
-    return (visible_deviations(user, branches=branches)
-            .annotate(full_view=Case(When(full_view_q(user), then=Value(True)), default=Value(False),
-                                     output_field=BooleanField()))
-            .select_related(*related)
-            .order_by(*LIST_ORDER))
+    more than running the query), so a read joins only what it shows. `columns`: if given, only these are read
+    (QuerySet.only(); a joined row's other columns cost parsing and memory for nothing)."""
+    queryset = (visible_deviations(user, branches=branches)
+                .annotate(full_view=Case(When(full_view_q(user), then=Value(True)), default=Value(False),
+                                         output_field=BooleanField()))
+                .select_related(*related)
+                .order_by(*LIST_ORDER))
+    return queryset if columns is None else queryset.only(*columns)
 
 
 class BranchedList:
@@ -42,43 +47,180 @@ class BranchedList:
     open reports are 3 800 pages, twice. As a UNION each branch is one index range: the keys of a page come from
     the first rows of each range in order (LIMIT), the count from the indexes alone.
 
-    `matching` is the ungated queryset with the list's filters and order (plain field names), `branches` the
-    gate's conditions; the page's rows are then fetched by primary key through `rows`, the gated queryset with
-    its joins and annotations, so a row outside the gate can never be shown.
+    `matching` is the ungated queryset with the list's filters and order (plain field names, a total order),
+    `branches` the gate's conditions; the page's rows are then read through `rows`, the gated queryset with its
+    joins and annotations, by the keys the union gives (a subquery of the same query), so a row outside the gate
+    can never be shown.
     """
 
     ordered = True  # for django.core.paginator
 
-    def __init__(self, matching: QuerySet, branches: list[Q], rows: QuerySet, *, disjoint: bool = False):
-        """`disjoint`: no row meets two branches, so UNION ALL (no merging of duplicates) gives the same."""
+    def __init__(self, matching: QuerySet, branches: list[Q], rows: QuerySet, *, disjoint: bool = False,
+                 shape: str | None = None):
+        """`disjoint`: no row meets two branches, so UNION ALL (no merging of duplicates) gives the same.
+        `shape`: a name for `matching` when it is the same queryset every time (no values that change): the SQL of
+        the count and of the page's keys is then compiled once per shape of the branches (SHAPES)."""
         self.matching, self.branches, self.rows, self.disjoint = matching, branches, rows, disjoint
+        self.shape = shape
         self.ordering = [_plain(field) for field in (matching.query.order_by or ("pk",))]
 
     def count(self) -> int:
         if not self.branches:
             return 0
-        keys = [self.matching.filter(branch).order_by().values("pk") for branch in self.branches]
-        return (keys[0].union(*keys[1:], all=self.disjoint) if len(keys) > 1 else keys[0]).count()
+        compiled = self._compiled("count")
+        if compiled is not None:
+            with connections[self.matching.db].cursor() as cursor:
+                cursor.execute(*compiled)
+                return cursor.fetchone()[0]
+        return self._counted(self.branches).count()
+
+    def _counted(self, branches: list[Q]) -> QuerySet:
+        keys = [self.matching.filter(branch).order_by().values("pk") for branch in branches]
+        return keys[0].union(*keys[1:], all=self.disjoint) if len(keys) > 1 else keys[0]
 
     def keys(self, bottom: int, top: int) -> list:
         if not self.branches or top <= bottom:
             return []
+        return [row[0] for row in self._ranges(self.branches, bottom, top)]
+
+    def _ranges(self, branches: list[Q], bottom: int, top: int) -> QuerySet:
+        """(id, ordering columns…) of rows [bottom, top), in the list's order."""
         columns = list(dict.fromkeys(["id", *(field.lstrip("-") for field in self.ordering)]))
         # Each branch gives at most `top` rows in the list's order; the first `top` of their union are then the
         # first `top` of the whole list (a row in two branches is the same (id, …) tuple, which UNION merges).
         ranges = [self.matching.filter(branch).order_by(*self.ordering).values_list(*columns)
-                  for branch in self.branches]
+                  for branch in branches]
         if len(ranges) == 1:
-            return [row[0] for row in ranges[0][bottom:top]]
+            return ranges[0][bottom:top]
         if connections[self.matching.db].features.supports_slicing_ordering_in_compound:
             ranges = [branch_range[:top] for branch_range in ranges]
         else:  # SQLite: no LIMIT inside a UNION; the same rows, only without the shortcut
             ranges = [branch_range.order_by() for branch_range in ranges]
         combined = ranges[0].union(*ranges[1:], all=self.disjoint)
-        return [row[0] for row in combined.order_by(*self.ordering)[bottom:top]]
+        return combined.order_by(*self.ordering)[bottom:top]
 
     def page(self, bottom: int, top: int) -> list:
-        return rows_in_order(self.rows, self.keys(bottom, top))
+        """The page's rows in one query: those of `rows` whose keys the union gives (as a subquery), in the list's
+        order (a total one: the keys' query and this one order alike, so the page is the keys' rows in their
+        order, one round trip and one query fewer than keys, then rows)."""
+        if not self.branches or top <= bottom:
+            return []
+        connection = connections[self.rows.db]
+        compiled = self._compiled("keys", bottom, top)
+        if compiled is None:
+            compiled = self._ranges(self.branches, bottom, top).query.get_compiler(connection=connection).as_sql()
+        sql, params = compiled
+        keys = f"SELECT page.id FROM ({sql}) page"  # noqa: S608 - the ORM's own SQL
+        if connection.vendor == "postgresql":
+            # = ANY(ARRAY(…)): the keys first (an InitPlan), then each row by its primary key. As `IN (…)` the
+            # planner may guess the keys many and join the whole gated set to them (200 ms for a large one).
+            meta = self.rows.model._meta
+            column = f"{connection.ops.quote_name(meta.db_table)}.{connection.ops.quote_name(meta.pk.column)}"
+            condition = RawSQL(f"{column} = ANY(ARRAY({keys}))", params,  # noqa: S611
+                               output_field=BooleanField())
+        else:
+            condition = Q(pk__in=RawSQL(keys, params))  # noqa: S611
+        return list(self.rows.filter(condition).order_by(*self.ordering))
+
+    def _compiled(self, kind: str, bottom: int = 0, top: int = 0) -> tuple[str, list] | None:
+        """(sql, params) of the count or of the page's keys from SHAPES, or None: build it through the ORM."""
+        if self.shape is None:
+            return None
+        try:
+            structure, values = _shape_of(self.branches)
+        except _Unshaped:
+            return None
+        db = self.matching.db
+        key = (self.shape, kind, bottom, top, db, structure)
+        compiled = SHAPES.get(key, _UNCOMPILED)
+        if compiled is _UNCOMPILED:
+            if len(SHAPES) >= MAX_SHAPES:  # the shapes a caller names are few; never let them grow unbounded
+                SHAPES.clear()
+            compiled = SHAPES[key] = self._compile(kind, bottom, top, db, structure, len(values))
+        if compiled is None:
+            return None
+        sql, params, positions = compiled
+        params = list(params)
+        for position, value in zip(positions, values, strict=True):
+            params[position] = value
+        return sql, params
+
+    def _compile(self, kind, bottom, top, db, structure, arity):
+        """The query of this shape compiled with stand-ins for the values, and where each stand-in went."""
+        stand_ins = [STAND_IN + i for i in range(arity)]
+        branches = _stand_in_branches(self.branches, iter(stand_ins))
+        if _shape_of(branches) != (structure, stand_ins):
+            return None
+        connection = connections[db]
+        try:
+            if kind == "count":
+                sql, params = self._counted(branches).query.get_compiler(connection=connection).as_sql()
+                sql = f"SELECT COUNT(*) FROM ({sql}) counted"  # noqa: S608 - the ORM's own SQL
+            else:
+                sql, params = self._ranges(branches, bottom, top).query.get_compiler(connection=connection).as_sql()
+        except EmptyResultSet:
+            return None
+        positions = stand_in_positions(params, stand_ins)
+        return None if positions is None else (sql, tuple(params), positions)
+
+
+# Compiled SQL of a BranchedList's count and keys, per (shape, count or keys, page bounds, database, the
+# branches' structure): the gate's conditions with the numbers of ids in each set, not the ids themselves.
+SHAPES: dict[tuple, tuple | None] = {}  # None: this shape is read through the ORM
+MAX_SHAPES = 2000
+_UNCOMPILED = object()
+
+
+class _Unshaped(Exception):
+    pass
+
+
+def _shape_of(branches: list[Q]) -> tuple[tuple, list[int]]:
+    """(structure, values): each condition's lookups, constants and sizes of its id sets (the structure), and the
+    ids in the order Django binds them (an `__in` set in its iteration order, without repeats)."""
+    values = []
+    return tuple(_structure(branch, values) for branch in branches), values
+
+
+def _structure(q: Q, values: list) -> tuple:
+    parts = []
+    for child in q.children:
+        if isinstance(child, Q):
+            parts.append(_structure(child, values))
+            continue
+        if not isinstance(child, tuple) or len(child) != 2:
+            raise _Unshaped
+        lookup, value = child
+        if lookup.endswith("__in") and isinstance(value, set | frozenset | list | tuple):
+            ids = list(dict.fromkeys(value))
+            if not all(type(v) is int for v in ids):
+                raise _Unshaped
+            values.extend(ids)
+            parts.append((lookup, len(ids)))
+        elif isinstance(value, str):  # a constant of the gate (a state): part of the shape
+            parts.append((lookup, "str", str(value)))
+        elif type(value) is int:
+            parts.append((lookup, "int", value))
+        else:
+            raise _Unshaped
+    return q.connector, q.negated, tuple(parts)
+
+
+def _stand_in_branches(branches: list[Q], stand_ins) -> list[Q]:
+    return [_stand_in(branch, stand_ins) for branch in branches]
+
+
+def _stand_in(q: Q, stand_ins) -> Q:
+    children = []
+    for child in q.children:
+        if isinstance(child, Q):
+            children.append(_stand_in(child, stand_ins))
+            continue
+        lookup, value = child
+        if lookup.endswith("__in") and isinstance(value, set | frozenset | list | tuple):
+            value = [next(stand_ins) for _ in dict.fromkeys(value)]
+        children.append((lookup, value))
+    return Q(*children, _connector=q.connector, _negated=q.negated)
 
 
 def _plain(field) -> str:
@@ -88,18 +230,20 @@ def _plain(field) -> str:
 
 
 class BranchPaginator(Paginator):
-    """django.core.paginator.Paginator over a BranchedList: keys first from the union, then the page's rows."""
+    """django.core.paginator.Paginator over a BranchedList: the count, then the page's rows by the union's keys."""
 
     def page(self, number):
         number, bottom, top = page_bounds(self, number)
         return self._get_page(self.object_list.page(bottom, top), number, self)
 
 
-def deviation_list(user, matching: QuerySet, related=RELATED) -> BranchedList:
+def deviation_list(user, matching: QuerySet, related=RELATED, columns=None, shape=None) -> BranchedList:
     """A list of visible deviations: `matching` (Deviation rows with the list's filters and order, not gated)
-    within the gate, paged by BranchPaginator, the page's rows read through `deviations_for`."""
+    within the gate, paged by BranchPaginator, the page's rows read through `deviations_for`. `shape`: see
+    BranchedList (a name that stands for `matching`, the same queryset whenever it is given)."""
     branches = visible_branches(user)
-    return BranchedList(matching, branches, deviations_for(user, branches=branches, related=related))
+    return BranchedList(matching, branches, deviations_for(user, branches=branches, related=related,
+                                                           columns=columns), shape=shape)
 
 
 def matching_deviations() -> QuerySet[Deviation]:
@@ -145,11 +289,15 @@ def inbox_for(user, rows=None) -> BranchedList:
     """'Att besvara': open deviations against the user's organisation (as its contact person) or unit, due first.
     The counterpart's branches of the gate: each is one range of an index over the open reports. The page's rows
     are read through those same branches (they are the gate's, so no forum lookup is needed); `rows`, if given,
-    narrows that queryset further (annotations, columns)."""
+    makes the rows' queryset of the gated reports (`visible_deviations` of those branches: columns, joins, or a
+    values_list)."""
     branches = counterpart_branches(user)
-    gated = deviations_for(user, branches=branches)
-    return BranchedList(Deviation.objects.filter(state__in=OPEN).order_by(*INBOX_ORDER), branches,
-                        gated if rows is None else rows(gated), disjoint=True)
+    if rows is None:
+        gated = deviations_for(user, branches=branches)
+    else:  # the counterpart sees all of them in full: no `full_view` to compute
+        gated = rows(visible_deviations(user, branches=branches))
+    return BranchedList(Deviation.objects.filter(state__in=OPEN).order_by(*INBOX_ORDER), branches, gated,
+                        disjoint=True, shape="inbox")
 
 
 def comments_of(deviation) -> QuerySet[Comment]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import random
 
-from locust import FastHttpUser, between, events, task
+from locust import HttpUser, between, events, task
 
 PASSWORD = os.environ.get("BENCH_PASSWORD", "bench-password")
 TOKENS: dict[str, str] = {}
@@ -59,18 +59,13 @@ def _prepare(environment, **_kwargs):
           f"{len(SHARED['deviations'])} open deviations, forums {SHARED['forums']}")
 
 
-class _Staff(FastHttpUser):
-    """locust's geventhttpclient user: a few times less CPU per request than the requests-based HttpUser, which
-    matters when the load generator shares the 2 cores with gunicorn and PostgreSQL."""
-
+class _Staff(HttpUser):
     abstract = True
     wait_time = between(0.05, 0.3)
     persona = ""
 
-    def __init__(self, environment):
-        # The persona's token (read at test start, before any user is spawned) on every request.
-        self.default_headers = {"Authorization": f"Token {TOKENS.get(self.persona, '')}"}
-        super().__init__(environment)
+    def on_start(self):
+        self.client.headers["Authorization"] = f"Token {TOKENS.get(self.persona, '')}"
 
 
 class Socialsekreterare(_Staff):

@@ -11,6 +11,7 @@ kind and position, never echoed.
 from __future__ import annotations
 
 import datetime
+import html
 from functools import wraps
 
 from django.contrib import messages
@@ -23,11 +24,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_date
-from django.utils.html import conditional_escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeData, mark_safe
 from django.utils.text import Truncator, capfirst
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from avvikelser import access as deviation_access
@@ -171,60 +171,133 @@ def report_list(request):
     })
 
 
-INBOX_COLUMNS = ("id", "state", "occurred_on", "acknowledge_due_at", "acknowledged_at", "answer_due_at", "answered_at",
-                 "category", "category__name", "reporting_organisation", "reporting_organisation__name")
+# The inbox reads of each report only what its row shows, as a named tuple (no model instances).
+INBOX_COLUMNS = ("pk", "state", "occurred_on", "acknowledge_due_at", "acknowledged_at", "answer_due_at", "answered_at",
+                 "category__name", "reporting_organisation__name")
+
+# One row of the inbox's table, as the row template rendered it before issue #7 (tests/avvikelser/
+# test_inbox_speed.py renders that template and compares): rendering ~15 template nodes per row for 50 rows cost
+# more than the page's SQL. Every value put in is escaped here (InboxRows.row), or is one of our own messages.
+INBOX_ROW = (
+    '\n        <tr{overdue}>\n'
+    '          <td><a href="{url}">{label}</a>\n'
+    '            <span class="meta avv-block">{occurred}</span></td>\n'
+    '          <td><span class="status status--{state}">{state_display}</span></td>\n'
+    '          <td>{category}</td>\n'
+    '          <td>{organisation}</td>\n'
+    '          <td{acknowledge_late}>{acknowledgement}</td>\n'
+    '          <td{answer_late}>{answer}</td>\n'
+    '          <td>{flags}\n</td>\n'
+    '        </tr>\n      ')
+LATE = ' class="is-late"'
+OVERDUE = ' class="is-overdue"'
+# After a deadline still awaited, the former template left the line break of its `{% if %}` branch.
+AWAITED = "\n            "
+URL_MARK = 918273645
 
 
-class _InboxRows:
-    """What the inbox's rows show, as text: the same strings the row template's blocktranslate and date tags gave
-    (same messages, same formats, the value escaped and the message not), made here once per page. A page had ~200
-    blocktranslate and ~150 date renderings, which cost more than all of its SQL (issue #7;
-    tests/avvikelser/test_inbox_speed.py compares the HTML with the former template's). Each message is
-    translated, each day formatted and each state's label looked up once per page."""
+# Days as `|date:"j F Y"` shows them, per language: the same in every request (a month's name is its only text).
+_DAYS: dict[tuple, str] = {}
+
+
+class InboxRows:
+    """The inbox's rows, each as its HTML (INBOX_ROW): the same strings the row template's blocktranslate and date
+    tags gave (same messages, same formats, the value escaped and the message not), made here once per page.
+    Each message is translated, each dated text and each state's label made once per page, each day formatted once
+    per process and language.
+    `row(d)`: d is a row of INBOX_COLUMNS (a named tuple) or a Deviation."""
 
     def __init__(self, now):
-        self.now, self.days, self.states = now, {}, {}
+        self.now, self.texts = now, {}
+        self.zone, self.language = timezone.get_current_timezone(), get_language()
         self.due, self.acknowledged, self.answered = (
             _("senast %(date)s"), _("Mottagen %(date)s"), _("Besvarad %(date)s"))
         self.label, self.occurred = _("Avvikelse %(id)s"), _("hände %(date)s")
+        self.acknowledge_flag, self.answer_flag = _("Mottagande försenat"), _("Återkoppling försenad")
+        self.states = {value: _escape(str(label)) for value, label in State.choices}
+        self.no_flags = f'<span class="visually-hidden">{_("Inga")}</span>'  # as {% translate %}: unescaped
+        self.url = reverse("avvikelser:detail", args=[URL_MARK]).split(str(URL_MARK))
+        # An id as `{{ id }}` shows it: localized (the same digits unless thousands are grouped).
+        self.number = str if formats.localize(1234567) == "1234567" else formats.localize
 
     def day(self, value) -> str:
         """`|date:"j F Y"`, in local time for a time stamp."""
         if value in (None, ""):
             return ""
         if isinstance(value, datetime.datetime):
-            value = timezone.localtime(value).date()
-        if value not in self.days:
-            self.days[value] = formats.date_format(value, "j F Y")
-        return self.days[value]
+            value = value.astimezone(self.zone).date()  # timezone.localtime
+        key = (self.language, value)
+        text = _DAYS.get(key)
+        if text is None:
+            if len(_DAYS) > 10000:
+                _DAYS.clear()
+            text = _DAYS[key] = formats.date_format(value, "j F Y")
+        return text
 
     def dated(self, message: str, value) -> str:
-        return _blocktranslated(message, self.day(value)) if value else "–"
+        if not value:
+            return "–"
+        day = self.day(value)
+        text = self.texts.get((message, day))
+        if text is None:
+            text = self.texts[(message, day)] = _blocktranslated(message, day)
+        return text
 
     def row(self, deviation) -> dict:
-        row = _row(deviation, self.now)
-        if row["awaits_acknowledgement"]:
-            acknowledgement = self.dated(self.due, deviation.acknowledge_due_at)
+        """What the tests read of a row (deviation, overdue, flags, …) and its `html`."""
+        now = self.now
+        state = deviation.state
+        awaits_acknowledgement = state == State.INKOMMEN
+        awaits_answer = state in (State.INKOMMEN, State.MOTTAGEN)
+        acknowledge_late = bool(awaits_acknowledgement and deviation.acknowledge_due_at
+                                and deviation.acknowledge_due_at < now)
+        answer_late = bool(awaits_answer and deviation.answer_due_at and deviation.answer_due_at < now)
+        flags = []  # deadlines(): the two halves of queries.overdue_q
+        if acknowledge_late:
+            flags.append(self.acknowledge_flag)
+        if answer_late:
+            flags.append(self.answer_flag)
+        if awaits_acknowledgement:
+            acknowledgement = self.dated(self.due, deviation.acknowledge_due_at) + AWAITED
         else:
             acknowledgement = self.dated(self.acknowledged, deviation.acknowledged_at)
-        if row["awaits_answer"]:
-            answer = self.dated(self.due, deviation.answer_due_at)
+        if awaits_answer:
+            answer = self.dated(self.due, deviation.answer_due_at) + AWAITED
         else:
             answer = self.dated(self.answered, deviation.answered_at)
-        if deviation.state not in self.states:
-            self.states[deviation.state] = deviation.get_state_display()
-        return {**row, "url": report_url(deviation.pk), "state": deviation.state,
-                "state_display": self.states[deviation.state],
-                "label": _blocktranslated(self.label, formats.localize(deviation.pk), "id"),
-                "occurred": _blocktranslated(self.occurred, self.day(deviation.occurred_on)),
-                "category": deviation.category.name,
-                "reporting_organisation": deviation.reporting_organisation.name,
-                "acknowledgement": acknowledgement, "answer": answer}
+        pk = deviation.pk
+        if flags:
+            shown = "".join(f'<li class="flag">{_escape(flag)}</li>' for flag in flags)
+            shown_flags = f'<ul class="flags">{shown}</ul>'
+        else:
+            shown_flags = self.no_flags
+        category, organisation = (
+            (deviation.category__name, deviation.reporting_organisation__name) if isinstance(deviation, tuple)
+            else (deviation.category.name, deviation.reporting_organisation.name))
+        markup = INBOX_ROW.format(
+            overdue=OVERDUE if acknowledge_late or answer_late else "",
+            url=_escape(f"{self.url[0]}{pk}{self.url[1]}"),
+            label=_blocktranslated(self.label, self.number(pk), "id"),
+            occurred=self.dated(self.occurred, deviation.occurred_on) if deviation.occurred_on else
+            _blocktranslated(self.occurred, ""),
+            state=_escape(state),
+            state_display=self.states.get(state) or _escape(state),
+            category=_escape(category), organisation=_escape(organisation),
+            acknowledge_late=LATE if acknowledge_late else "", acknowledgement=acknowledgement,
+            answer_late=LATE if answer_late else "", answer=answer, flags=shown_flags)
+        return {"deviation": deviation, "awaits_acknowledgement": awaits_acknowledgement,
+                "awaits_answer": awaits_answer, "acknowledge_late": acknowledge_late, "answer_late": answer_late,
+                "flags": flags, "overdue": acknowledge_late or answer_late, "html": mark_safe(markup)}  # noqa: S308
 
 
 def _blocktranslated(message: str, value, name: str = "date") -> str:
     """message % value as `{% blocktranslate with name=value %}` renders it: the value escaped, the message not."""
-    return mark_safe(message % {name: conditional_escape(value)})  # noqa: S308 - our message, the value escaped
+    return mark_safe(message % {name: _escape(value)})  # noqa: S308 - our message, the value escaped
+
+
+def _escape(value) -> str:
+    """django.utils.html.conditional_escape for a page's many plain values, without its lazy-string wrapper."""
+    return value if isinstance(value, SafeData) else html.escape(str(value))
 
 
 @avvikelse_view
@@ -233,11 +306,9 @@ def inbox(request):
     user = request.user
     now = timezone.now()
     # The rows read only the columns the page shows (not the reports' free text), joined with what it names.
-    inbox = queries.inbox_for(user, rows=lambda gated: (
-        _with_overdue(gated, now).select_related(None).select_related("category", "reporting_organisation")
-        .only(*INBOX_COLUMNS)))
+    inbox = queries.inbox_for(user, rows=lambda gated: gated.values_list(*INBOX_COLUMNS, named=True))
     page = queries.BranchPaginator(inbox, PAGE_SIZE).get_page(request.GET.get("sida"))
-    texts = _InboxRows(now)
+    texts = InboxRows(now)
     return render(request, "avvikelser/inbox.html", {
         "page": page, "rows": [texts.row(d) for d in page.object_list],
         "total": page.paginator.count,

@@ -22,13 +22,22 @@ from django.db.models.query import get_related_populators
 
 # Stand-ins for the values while compiling: integers no key or flag ever takes, strings no column holds (a NUL
 # cannot even be stored in PostgreSQL text). Never sent to the database.
-_STAND_IN = -(2**62)
+STAND_IN = -(2**62)
 
 
 def _stand_in(value, i: int):
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError(f"a prepared queryset binds integers and strings, not {type(value).__name__}")
-    return _STAND_IN + i if isinstance(value, int) else f"\x00stand-in {i}\x00"
+    return STAND_IN + i if isinstance(value, int) else f"\x00stand-in {i}\x00"
+
+
+def stand_in_positions(params, stand_ins) -> list[int] | None:
+    """Where each stand-in went among a compiled query's parameters; None unless each is there exactly once
+    (then the values cannot be put in their places safely)."""
+    params = list(params)
+    if any(params.count(value) != 1 for value in stand_ins):
+        return None
+    return [params.index(value) for value in stand_ins]
 
 
 class _Plan:
@@ -37,11 +46,10 @@ class _Plan:
     def __init__(self, queryset: models.QuerySet, db: str, stand_ins: tuple[int, ...]):
         compiler = queryset.query.get_compiler(using=db)
         sql, params = compiler.as_sql()  # also fills select, klass_info and annotation_col_map
-        params = list(params)
-        if any(params.count(value) != 1 for value in stand_ins):
+        positions = stand_in_positions(params, stand_ins)
+        if positions is None:
             raise _NotPreparable
-        self.sql, self.params = sql, params
-        self.positions = [params.index(value) for value in stand_ins]
+        self.sql, self.params, self.positions = sql, list(params), positions
         self.compiler = compiler
         select, klass_info = compiler.select, compiler.klass_info
         self.model = klass_info["model"]

@@ -20,12 +20,13 @@ from django.utils import timezone, translation
 
 from api.serializers.avvikelser import DeviationSerializer, PseudonymisedDeviationSerializer
 from api.serializers.reading import Representer
+from api.views.avvikelser import REPRESENTED_COLUMNS, represent
 from avvikelser import access, queries
 from avvikelser.models import Agreement, Category, ContactPerson, Deviation, Forum, ForumMember, State
 from avvikelser.workflow import OPEN
 from frontend.avvikelser_views import _row, _with_overdue
 from organisations import access as org_access
-from organisations.models import Role, User
+from organisations.models import Organisation, Role, User
 from organisations.paging import LateRowPaginator
 from tests.conftest import client_for
 from tests.factories import OrganisationFactory, UnitFactory, member
@@ -153,6 +154,29 @@ def test_the_inbox_pages_are_those_of_the_former_query(inbox_world, page_size):
     assert queries.BranchPaginator(queries.inbox_for(fresh(s.contact)), 7).count > 7
 
 
+def test_the_inbox_compiled_once_per_shape_answers_as_the_orm(inbox_world):
+    """queries.SHAPES: the inbox's count and page keys compiled once per shape of the gate's branches (how many
+    organisations and units), then run with each user's own ids, give what the ORM gives."""
+    s = inbox_world
+    both = member(s.world.unit_a, Role.BEHANDLARE, username="both_sides")
+    member(s.world.unit_b, Role.BEHANDLARE, user=both)
+    for organisation in (s.world.org_a, s.world.org_b):
+        ContactPerson.objects.create(organisation=organisation, user=both)
+    queries.SHAPES.clear()
+    for user in (s.contact, s.plain, s.reporter, s.outsider, s.world.outsider, both, s.contact, both):
+        user = fresh(user)
+        compiled = queries.inbox_for(user)
+        orm = queries.BranchedList(compiled.matching, compiled.branches, compiled.rows, disjoint=True)
+        assert compiled.shape == "inbox" and orm.shape is None
+        for page_size in (7, 50):
+            new, old = queries.BranchPaginator(compiled, page_size), queries.BranchPaginator(orm, page_size)
+            assert new.count == old.count
+            for number in old.page_range:
+                assert [d.pk for d in new.page(number)] == [d.pk for d in old.page(number)]
+    assert queries.BranchPaginator(queries.inbox_for(fresh(both)), 7).count > 7
+    assert sum(1 for compiled in queries.SHAPES.values() if compiled is not None) >= 6
+
+
 # --- The API list -------------------------------------------------------------------------------------------------
 
 def drf(deviation) -> dict:
@@ -202,6 +226,19 @@ def test_the_api_list_answers_as_before(inbox_world, query):
             assert english["results"] == [drf(d) for d in expected_page]
 
 
+def test_only_constant_filters_name_a_compiled_shape(inbox_world):
+    """The API list's count and keys are compiled once per shape only when its filters are constants of the query
+    (state, ordering); a category (its merged predecessors are read) or overdue (the clock) never is."""
+    s = inbox_world
+    user = fresh(s.contact)
+    queries.SHAPES.clear()
+    for query in ("?state=inkommen&state=mottagen&ordering=answer_due_at&page_size=7&page=2",
+                  "?category=1", "?overdue=true", "?state=inkommen&overdue=false"):
+        assert client_for(user).get(f"/api/v1/avvikelser/{query}").status_code == 200
+    assert {key[0] for key, compiled in queries.SHAPES.items() if compiled is not None} == {
+        "api:ordering=answer_due_at&state=inkommen&state=mottagen"}
+
+
 def test_the_representation_is_drfs_for_every_kind_of_report(inbox_world):
     s = inbox_world
     seen_views, seen_states = set(), set()
@@ -216,6 +253,19 @@ def test_the_representation_is_drfs_for_every_kind_of_report(inbox_world):
     assert seen_views == {True, False} and seen_states == set(State.values)
 
 
+def test_the_representation_reads_only_its_columns(inbox_world, django_assert_num_queries):
+    """The API reads the reports with api.views.avvikelser.REPRESENTED_COLUMNS: representing them asks for no
+    deferred column, and gives what DRF gives for the whole rows."""
+    s = inbox_world
+    for user in (s.contact, s.reporter, s.outsider):
+        user = fresh(user)
+        narrow = list(queries.deviations_for(user, related=queries.REPRESENTED, columns=REPRESENTED_COLUMNS))
+        with django_assert_num_queries(0):
+            represented = [represent(deviation) for deviation in narrow]
+        assert represented == [drf(deviation) for deviation in queries.deviations_for(user)]
+        assert {d.full_view for d in narrow} == ({True, False} if user == s.contact else {True})
+
+
 def test_the_detail_answers_as_before(inbox_world):
     s = inbox_world
     user = fresh(s.contact)
@@ -227,8 +277,13 @@ def test_the_detail_answers_as_before(inbox_world):
 # --- The HTML inbox ---------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("language", ["sv", "en"])
-def test_the_inbox_renders_the_same_rows_as_the_former_template(inbox_world, language, settings):
+@pytest.mark.parametrize("odd_names", [False, True])
+def test_the_inbox_renders_the_same_rows_as_the_former_template(inbox_world, language, odd_names, settings):
     s = inbox_world
+    if odd_names:  # what the rows escape (the reporting organisation's and the category's names)
+        Organisation.objects.filter(pk=s.world.org_a.pk).update(name="Kommun <A> & \"B\" 'C'")
+        for category in Category.objects.all():
+            Category.objects.filter(pk=category.pk).update(name=f"{category.name} <&> \"'")
     rendered = []
     for user in (s.contact, s.plain):
         browser = Client()
@@ -258,3 +313,5 @@ def test_the_inbox_renders_the_same_rows_as_the_former_template(inbox_world, lan
     if language == "sv":
         for shown in ("senast ", "Mottagen ", "Besvarad ", "hände "):
             assert shown in rendered
+    if odd_names:
+        assert "Kommun &lt;A&gt; &amp; &quot;B&quot; &#x27;C&#x27;" in rendered and "&lt;&amp;&gt;" in rendered
