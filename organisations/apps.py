@@ -9,7 +9,9 @@ class OrganisationsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from organisations import access, signals  # noqa: F401
+        from organisations import access, prepared, signals  # noqa: F401
 
         # Flushing the test database recreates permissions with new ids.
         post_migrate.connect(lambda **kwargs: access.permission_id.cache_clear(), weak=False)
+        # Prepared querysets compile constants such as a permission's id into their SQL (organisations/prepared.py).
+        post_migrate.connect(lambda **kwargs: prepared.forget_all(), weak=False)

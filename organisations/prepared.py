@@ -7,16 +7,18 @@ values go, finds them among the compiled parameters, and afterwards only execute
 and turns the rows into objects as Django's own ModelIterable does (the same compiler, converters and related
 populators).
 
-Only integers and strings are bound this way. A queryset whose stand-ins do not each appear exactly once among the
-parameters, or that prefetches, is never prepared: it runs through the ORM as before, so the answer is the same
-either way (tests/organisations/test_prepared.py compares them).
+Only integers and strings (alone or in tuples, for `__in`) are bound this way. A queryset whose stand-ins do not
+each appear exactly once among the parameters, or that prefetches, is never prepared: it runs through the ORM as
+before, so the answer is the same either way (tests/organisations/test_prepared.py compares them).
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections, models, router
 from django.db.models.query import get_related_populators
 
@@ -25,10 +27,29 @@ from django.db.models.query import get_related_populators
 STAND_IN = -(2**62)
 
 
-def _stand_in(value, i: int):
+def _scalar_type(value) -> type:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError(f"a prepared queryset binds integers and strings, not {type(value).__name__}")
-    return STAND_IN + i if isinstance(value, int) else f"\x00stand-in {i}\x00"
+    return type(value)
+
+
+def _signature(value):
+    """What a compiled plan depends on: the type of a value, for a tuple (an `__in` set) its length and types."""
+    return (tuple, *map(_scalar_type, value)) if isinstance(value, tuple) else _scalar_type(value)
+
+
+def _flat(values: tuple) -> list:
+    return [item for value in values for item in (value if isinstance(value, tuple) else (value,))]
+
+
+def _stand_ins(values: tuple) -> tuple:
+    """Arguments shaped like `values` (tuples stay tuples of the same length), each item its own stand-in."""
+    counter = iter(range(len(_flat(values))))
+
+    def stand_in(value):
+        i = next(counter)
+        return STAND_IN + i if isinstance(value, int) else f"\x00stand-in {i}\x00"
+    return tuple(tuple(map(stand_in, value)) if isinstance(value, tuple) else stand_in(value) for value in values)
 
 
 def stand_in_positions(params, stand_ins) -> list[int] | None:
@@ -38,6 +59,16 @@ def stand_in_positions(params, stand_ins) -> list[int] | None:
     if any(params.count(value) != 1 for value in stand_ins):
         return None
     return [params.index(value) for value in stand_ins]
+
+
+_ALL: weakref.WeakSet[Prepared] = weakref.WeakSet()
+
+
+def forget_all() -> None:
+    """Compile every prepared queryset again on its next use: after a migration or a flush (tests) the constants
+    compiled into them (a permission's id, say) may have changed."""
+    for prepared in list(_ALL):
+        prepared.forget()
 
 
 class _Plan:
@@ -86,33 +117,39 @@ class _NotPreparable(Exception):
 
 class Prepared:
     """`Prepared(Model, lambda pk: Model.objects.filter(...=pk)...)`, called with the values: the list of objects
-    the queryset would give. The builder takes integers or strings, uses each exactly once, and builds the same
-    queryset whatever they are (no clock, no settings read per call): it is compiled once."""
+    the queryset would give. The builder takes integers, strings or tuples of them (for `__in`; compiled once
+    per length), uses each exactly once, and builds the same queryset whatever they are (no clock, no settings
+    read per call): it is compiled once."""
 
     def __init__(self, model: type[models.Model], build: Callable[..., models.QuerySet]):
         self.model = model
         self.build = build
         self._plans: dict[tuple, _Plan | None] = {}  # by database and the values' types
         self._lock = threading.Lock()
+        _ALL.add(self)
 
-    def __call__(self, *values: int | str) -> list:
+    def forget(self) -> None:
+        with self._lock:
+            self._plans.clear()
+
+    def __call__(self, *values: int | str | tuple) -> list:
         db = router.db_for_read(self.model)
-        key = (db, *map(type, values))
+        key = (db, *map(_signature, values))
         plan = self._plans[key] if key in self._plans else self._prepare(key, db, values)
         if plan is None:
             return list(self.build(*values).using(db))
-        return plan.run(db, values)
+        return plan.run(db, _flat(values))
 
     def _prepare(self, key: tuple, db: str, values: tuple) -> _Plan | None:
         with self._lock:
             if key not in self._plans:
-                stand_ins = tuple(_stand_in(value, i) for i, value in enumerate(values))
+                stand_ins = _stand_ins(values)
                 queryset = self.build(*stand_ins).using(db)
                 plan = None
                 if not queryset._prefetch_related_lookups and not queryset._known_related_objects:
                     try:
-                        plan = _Plan(queryset, db, stand_ins)
-                    except _NotPreparable:
-                        plan = None
+                        plan = _Plan(queryset, db, tuple(_flat(stand_ins)))
+                    except (_NotPreparable, EmptyResultSet, FullResultSet):
+                        plan = None  # e.g. an empty `__in` set: Django answers without SQL or differently
                 self._plans[key] = plan
             return self._plans[key]

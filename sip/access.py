@@ -28,8 +28,12 @@ def visible_sips(user, queryset: QuerySet | None = None) -> QuerySet:
     return access.objects_with_permission(user, queryset, "view_sip", walk_ordering=LIST_ORDER)
 
 
+_sip_by_key = access.VisibleByKey(Sip, "view_sip")
+
+
 def get_sip(user, pk) -> Sip:
-    return access.get_visible(visible_sips(user), pk)
+    """The plan, if the user may see it; else NotFound (404)."""
+    return _sip_by_key(user, pk)
 
 
 def visible_persons(user, queryset: QuerySet | None = None) -> QuerySet:

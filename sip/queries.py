@@ -73,12 +73,18 @@ def _as_prefetched(obj, related_name: str, objects: list) -> None:
     obj.__dict__.setdefault("_prefetched_objects_cache", {})[relation.field.remote_field.cache_name] = cached
 
 
+_PLAN_WITH_NAMES = access.VisibleByKey(Sip, "view_sip", rows=lambda gated: _with_names(gated, _PLAN_NAMES))
+
+
 def sip_representation(user, pk) -> Sip:
     """One plan with what its API representation shows (sip_detail() loads every column, for the plan page): the
-    plan through the gate, then each of its parts by the plan's id, as prefetch_related would leave them."""
-    sip = access.get_visible(sip_list_rows(user), pk)
+    plan through the gate, then each of its parts by the plan's id, as prefetch_related would leave them. The
+    overdue-action flag is the list's rule (deadlines.overdue_action_exists) applied to the actions read."""
+    sip = _PLAN_WITH_NAMES(user, pk)
     for name, read in _PARTS.items():
         _as_prefetched(sip, name, read(sip.pk))
+    today = timezone.localdate()
+    sip.has_overdue_action = any(deadlines.action_overdue(action, today) for action in sip.actions.all())
     participants: dict[int, list] = {meeting.pk: [] for meeting in sip.meetings.all()}
     for participant in _MEETING_PARTICIPANTS(sip.pk):
         participants[participant.meeting_id].append(participant)

@@ -73,3 +73,46 @@ def test_the_gate_reads_memberships_through_it(world):
         mine = access.memberships(user)
     assert len(ctx.captured_queries) == 1
     assert [m.pk for m in mine] == [m.pk for m in _memberships(user.pk)]
+
+
+def test_tuples_bind_in_sets_compiled_once_per_length(world):
+    prepared = Prepared(Unit, lambda ids: Unit.objects.filter(pk__in=ids).order_by("id"))
+    a, b, a2 = world.unit_a.pk, world.unit_b.pk, world.unit_a2.pk
+    assert [u.pk for u in prepared((a, b))] == sorted([a, b])
+    assert [u.pk for u in prepared((a2, a))] == sorted([a, a2])
+    assert [u.pk for u in prepared((a,))] == [a]
+    assert prepared(()) == []  # an empty set: Django answers without SQL, so it is not prepared
+    assert prepared._plans["default", (tuple, int, int)] is not None
+    assert prepared._plans["default", (tuple,)] is None
+
+
+def test_visible_by_key_answers_as_the_gate(world):
+    from organisations.errors import NotFound
+    from sip import services as sip_services
+    from sip.access import get_sip, visible_sips
+
+    actor = world.users_a[Role.SOCIALSEKRETERARE]
+    person, _ = sip_services.find_or_register_person(actor, identifier="RES-VBK-1", identifier_kind="reservnummer",
+                                                     first_name="A", last_name="B")
+    sip = sip_services.create_sip(actor, person=person, initiating_unit=world.unit_a)
+    assert get_sip(actor, sip.pk) == sip and get_sip(actor, str(sip.pk)) == sip
+    with CaptureQueriesContext(connection) as ctx:
+        get_sip(actor, sip.pk)
+    assert len(ctx.captured_queries) == 1
+    outsider = world.users_b[Role.BEHANDLARE]
+    assert not visible_sips(outsider).filter(pk=sip.pk).exists()
+    for user, key in [(outsider, sip.pk), (actor, sip.pk + 10_000), (actor, "abc"), (actor, "1.5"), (actor, "0"),
+                      (actor, "-1"), (actor, None)]:
+        with pytest.raises(NotFound):
+            get_sip(user, key)
+
+
+def test_a_migration_or_flush_forgets_what_was_compiled(world):
+    from organisations import prepared as prepared_module
+
+    prepared = Prepared(Unit, lambda pk: Unit.objects.filter(pk=pk))
+    prepared(world.unit_a.pk)
+    assert prepared._plans and prepared in prepared_module._ALL
+    prepared_module.forget_all()  # what organisations/apps.py runs on post_migrate (also sent by a test flush)
+    assert not prepared._plans  # compiled again on the next call: a permission's id may have changed
+    assert [u.pk for u in prepared(world.unit_a.pk)] == [world.unit_a.pk]
