@@ -134,6 +134,38 @@ def _iso_representer(field) -> Callable:
     return represent
 
 
+def _same_if(kind: type, field) -> Callable:
+    """The field's representation, skipped for a value of exactly `kind`, for which it returns the value itself."""
+    represent = field.to_representation
+
+    def same(value):
+        return value if type(value) is kind else represent(value)
+    return same
+
+
+def _representer(field) -> Callable:
+    """`field.to_representation`, or an equal shortcut for the plain fields of DRF whose representation of a value
+    of the column's own type is that value (a str for CharField, an int, a bool) or its ISO text (dates)."""
+    kind = type(field)
+    if _iso_in_current_zone(field):
+        return _iso_representer(field)
+    if kind is serializers.CharField:
+        return _same_if(str, field)
+    if kind is serializers.IntegerField:
+        return _same_if(int, field)
+    if kind is serializers.BooleanField:
+        return _same_if(bool, field)
+    if kind is serializers.ChoiceField:
+        # A stored choice is shown as itself when DRF's own lookup maps it to itself.
+        itself = frozenset(key for key, value in field.choice_strings_to_values.items() if key == value)
+        represent = field.to_representation
+        return lambda value: value if type(value) is str and value in itself else represent(value)
+    if kind is serializers.DateField and str(getattr(field, "format", api_settings.DATE_FORMAT)).lower() == ISO_8601:
+        represent = field.to_representation
+        return lambda value: value.isoformat() if type(value) is datetime.date else represent(value)
+    return field.to_representation
+
+
 def _plan_for(serializer, field) -> tuple[Callable, Callable]:
     model = getattr(getattr(serializer, "Meta", None), "model", None)
     attrs = field.source_attrs
@@ -149,7 +181,7 @@ def _plan_for(serializer, field) -> tuple[Callable, Callable]:
             return (lambda instance: getattr(instance, attname)), _identity
     if isinstance(field, serializers.RelatedField | serializers.ManyRelatedField | serializers.BaseSerializer):
         return (lambda instance, f=field: _drf_value(f, instance)), field.to_representation
-    represent = _iso_representer(field) if _iso_in_current_zone(field) else field.to_representation
+    represent = _representer(field)
     resolved = _resolve(model, attrs)
     if resolved is None:
         return (lambda instance, f=field: _drf_value(f, instance)), represent
@@ -225,7 +257,7 @@ class MappingRepresenter:
         fields = list(serializer._readable_fields)
         simple = all(len(f.source_attrs) == 1 and not isinstance(f, serializers.BaseSerializer) for f in fields)
         self.plan = [(f.field_name, f.source_attrs[0],
-                      _iso_representer(f) if _iso_in_current_zone(f) else f.to_representation)
+                      _representer(f))
                      for f in fields] if simple else None
 
     def __call__(self, data) -> dict:
