@@ -22,7 +22,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from organisations.errors import Forbidden, NotFound
-from organisations.granted import granted
+from organisations.granted import GrantedQuerySet, granted
 from organisations.models import Membership, Organisation, Role, Unit, User
 from organisations.prepared import Prepared
 
@@ -178,17 +178,24 @@ def objects_with_permission(user, queryset: models.QuerySet, codename: str,
 
 def _granted_to(user_id: int, groups, queryset: models.QuerySet, codename: str,
                 walk_ordering: tuple[str, ...] | None = None) -> models.QuerySet:
-    from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
-
     model = queryset.model
-    perm = permission_id(model._meta.app_label, model._meta.model_name, codename)
-    user_grants = get_user_obj_perms_model(model).objects.filter(
-        user_id=user_id, permission_id=perm
-    ).values("content_object_id")
-    group_grants = get_group_obj_perms_model(model).objects.filter(
-        group_id__in=groups, permission_id=perm
-    ).values("content_object_id")
-    return granted(queryset, (user_grants, group_grants), walk_ordering)
+
+    def grant_sets(user_id, groups):
+        from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
+
+        perm = permission_id(model._meta.app_label, model._meta.model_name, codename)
+        user_grants = get_user_obj_perms_model(model).objects.filter(
+            user_id=user_id, permission_id=perm
+        ).values("content_object_id")
+        group_grants = get_group_obj_perms_model(model).objects.filter(
+            group_id__in=groups, permission_id=perm
+        ).values("content_object_id")
+        return user_grants, group_grants
+
+    gated = granted(queryset, grant_sets(user_id, groups), walk_ordering)
+    if isinstance(gated, GrantedQuerySet):  # its count is then compiled once per number of groups
+        gated._grants_of = ((model._meta.label_lower, codename), grant_sets, (user_id, tuple(groups)))
+    return gated
 
 
 _BIGINT = 2**63

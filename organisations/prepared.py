@@ -61,7 +61,7 @@ def stand_in_positions(params, stand_ins) -> list[int] | None:
     return [params.index(value) for value in stand_ins]
 
 
-_ALL: weakref.WeakSet[Prepared] = weakref.WeakSet()
+_ALL: weakref.WeakSet = weakref.WeakSet()  # every Prepared and PreparedSQL, for forget_all()
 
 
 def forget_all() -> None:
@@ -153,3 +153,40 @@ class Prepared:
                         plan = None  # e.g. an empty `__in` set: Django answers without SQL or differently
                 self._plans[key] = plan
             return self._plans[key]
+
+
+class PreparedSQL:
+    """SQL made from a compiled queryset (e.g. wrapped in an aggregate), compiled once per key and shape of the
+    values with stand-ins, as Prepared does; `sql()` gives it with the real values in their places."""
+
+    def __init__(self):
+        self._compiled: dict[tuple, tuple | None] = {}
+        self._lock = threading.Lock()
+        _ALL.add(self)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._compiled.clear()
+
+    def sql(self, key: tuple, values: tuple, compile_: Callable[..., tuple[str, list]]) -> tuple[str, list] | None:
+        """(sql, params) for `values`; `compile_(*stand_ins)` gives (sql, params) with stand-ins. None when the
+        stand-ins cannot be placed (the caller then compiles with the real values)."""
+        full_key = (*key, *map(_signature, values))
+        if full_key not in self._compiled:
+            stand_ins = _stand_ins(values)
+            try:
+                sql, params = compile_(*stand_ins)
+                positions = stand_in_positions(params, _flat(stand_ins))
+                entry = None if positions is None else (sql, list(params), positions)
+            except (EmptyResultSet, FullResultSet):
+                entry = None
+            with self._lock:
+                self._compiled[full_key] = entry
+        entry = self._compiled[full_key]
+        if entry is None:
+            return None
+        sql, params, positions = entry
+        params = list(params)
+        for position, value in zip(positions, _flat(values), strict=True):
+            params[position] = value
+        return sql, params
