@@ -16,7 +16,6 @@ class FilterBackend(DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
-
 class StableOrderingFilter(OrderingFilter):
     """Ordering that always ends in the primary key, so pages never repeat or skip rows."""
 

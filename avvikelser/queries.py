@@ -251,10 +251,28 @@ def matching_deviations() -> QuerySet[Deviation]:
     return Deviation.objects.order_by(*LIST_ORDER)
 
 
+# The counterpart's two deadlines: to acknowledge a report while it is 'inkommen', to answer it until it is answered.
+AWAITS_ACKNOWLEDGEMENT = (State.INKOMMEN,)
+AWAITS_ANSWER = (State.INKOMMEN, State.MOTTAGEN)
+
+
 def overdue_q(now=None) -> Q:
     now = now or timezone.now()
-    return ((Q(state=State.INKOMMEN) & Q(acknowledge_due_at__lt=now))
-            | (Q(state__in=[State.INKOMMEN, State.MOTTAGEN]) & Q(answer_due_at__lt=now)))
+    return ((Q(state__in=AWAITS_ACKNOWLEDGEMENT) & Q(acknowledge_due_at__lt=now))
+            | (Q(state__in=AWAITS_ANSWER) & Q(answer_due_at__lt=now)))
+
+
+def deadlines_passed(deviation, now) -> dict:
+    """overdue_q read from one row (a Deviation or any row with its state and the two due times): which of the
+    counterpart's deadlines the report awaits and which of them have passed."""
+    awaits_acknowledgement = deviation.state in AWAITS_ACKNOWLEDGEMENT
+    awaits_answer = deviation.state in AWAITS_ANSWER
+    return {
+        "awaits_acknowledgement": awaits_acknowledgement, "awaits_answer": awaits_answer,
+        "acknowledge_late": bool(awaits_acknowledgement and deviation.acknowledge_due_at
+                                 and deviation.acknowledge_due_at < now),
+        "answer_late": bool(awaits_answer and deviation.answer_due_at and deviation.answer_due_at < now),
+    }
 
 
 def filter_deviations(queryset, *, state=None, category=None, counterpart=None, reporting_unit=None,

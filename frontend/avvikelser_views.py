@@ -132,21 +132,14 @@ def _with_overdue(queryset, now):
 
 
 def deadlines(deviation, now) -> dict:
-    """Which of the counterpart's deadlines have passed, read from the row itself (the two halves of
-    queries.overdue_q)."""
-    awaits_acknowledgement = deviation.state == State.INKOMMEN
-    awaits_answer = deviation.state in (State.INKOMMEN, State.MOTTAGEN)
-    acknowledge_late = bool(awaits_acknowledgement and deviation.acknowledge_due_at
-                            and deviation.acknowledge_due_at < now)
-    answer_late = bool(awaits_answer and deviation.answer_due_at and deviation.answer_due_at < now)
+    """Which of the counterpart's deadlines have passed (queries.deadlines_passed), with the flags that say so."""
+    passed = queries.deadlines_passed(deviation, now)
     flags = []
-    if acknowledge_late:
+    if passed["acknowledge_late"]:
         flags.append(_("Mottagande försenat"))
-    if answer_late:
+    if passed["answer_late"]:
         flags.append(_("Återkoppling försenad"))
-    return {"awaits_acknowledgement": awaits_acknowledgement, "awaits_answer": awaits_answer,
-            "acknowledge_late": acknowledge_late, "answer_late": answer_late, "flags": flags,
-            "overdue": acknowledge_late or answer_late}
+    return {**passed, "flags": flags, "overdue": passed["acknowledge_late"] or passed["answer_late"]}
 
 
 def _row(deviation, now) -> dict:
@@ -245,18 +238,12 @@ class InboxRows:
 
     def row(self, deviation) -> dict:
         """What the tests read of a row (deviation, overdue, flags, …) and its `html`."""
-        now = self.now
         state = deviation.state
-        awaits_acknowledgement = state == State.INKOMMEN
-        awaits_answer = state in (State.INKOMMEN, State.MOTTAGEN)
-        acknowledge_late = bool(awaits_acknowledgement and deviation.acknowledge_due_at
-                                and deviation.acknowledge_due_at < now)
-        answer_late = bool(awaits_answer and deviation.answer_due_at and deviation.answer_due_at < now)
-        flags = []  # deadlines(): the two halves of queries.overdue_q
-        if acknowledge_late:
-            flags.append(self.acknowledge_flag)
-        if answer_late:
-            flags.append(self.answer_flag)
+        passed = queries.deadlines_passed(deviation, self.now)
+        awaits_acknowledgement, awaits_answer = passed["awaits_acknowledgement"], passed["awaits_answer"]
+        acknowledge_late, answer_late = passed["acknowledge_late"], passed["answer_late"]
+        flags = [flag for late, flag in ((acknowledge_late, self.acknowledge_flag), (answer_late, self.answer_flag))
+                 if late]  # the flags deadlines() gives, translated once per page
         if awaits_acknowledgement:
             acknowledgement = self.dated(self.due, deviation.acknowledge_due_at) + AWAITED
         else:

@@ -256,9 +256,7 @@ class MappingRepresenter:
         self.serializer = serializer
         fields = list(serializer._readable_fields)
         simple = all(len(f.source_attrs) == 1 and not isinstance(f, serializers.BaseSerializer) for f in fields)
-        self.plan = [(f.field_name, f.source_attrs[0],
-                      _representer(f))
-                     for f in fields] if simple else None
+        self.plan = [(f.field_name, f.source_attrs[0], _representer(f)) for f in fields] if simple else None
 
     def __call__(self, data) -> dict:
         if self.plan is None:

@@ -237,11 +237,8 @@ class SipSerializer(StrictModelSerializer):
 
     @extend_schema_field(SipFlagsSerializer)
     def get_flags(self, sip):
-        # One flags serializer per list, not one per row (building a serializer costs more than the row itself).
-        flags = self.__dict__.get("_flags_representer")
-        if flags is None:
-            flags = self._flags_representer = MappingRepresenter(SipFlagsSerializer())
-        return flags(deadlines.flags(sip))
+        # One flags serializer per process, not one per row (building a serializer costs more than the row itself).
+        return MappingRepresenter.of(SipFlagsSerializer)(deadlines.flags(sip))
 
     def get_allowed_transitions(self, sip) -> list[str]:
         return lifecycle.allowed_targets(sip.status)
