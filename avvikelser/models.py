@@ -6,10 +6,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from organisations.loading import FastLoading
 from organisations.models import Organisation, Unit
 
 
-class Category(models.Model):
+class Category(FastLoading, models.Model):
     """A category of the taxonomy. Renaming keeps the row; retiring or merging sets `retired_at` and, for a
     merge, `successor`: old reports keep their category and count under the successor's root."""
 
@@ -52,7 +53,7 @@ class CategoryEvent(models.Model):
         return f"{self.category_id} {self.kind}"
 
 
-class Forum(models.Model):
+class Forum(FastLoading, models.Model):
     """A samverkansforum / styrgrupp spanning member organisations; its deadlines govern the deviations
     between them."""
 
@@ -77,7 +78,7 @@ class ForumRole(models.TextChoices):
     LEDAMOT = "ledamot", _("Ledamot")
 
 
-class ForumMember(models.Model):
+class ForumMember(FastLoading, models.Model):
     forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forum_memberships")
     role = models.CharField(_("roll"), max_length=16, choices=ForumRole.choices)
@@ -104,7 +105,7 @@ class Agreement(models.Model):
         return self.name
 
 
-class ContactPerson(models.Model):
+class ContactPerson(FastLoading, models.Model):
     """An organisation's designated contact who acknowledges and answers deviations reported against it."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="deviation_contacts")
@@ -133,7 +134,7 @@ class Consequence(models.TextChoices):
     OKAND = "okand", _("Okänd")
 
 
-class Deviation(models.Model):
+class Deviation(FastLoading, models.Model):
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reporting_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
     reporting_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")

@@ -67,16 +67,28 @@ class BranchedList:
     def count(self) -> int:
         if not self.branches:
             return 0
+        connection = connections[self.matching.db]
         compiled = self._compiled("count")
-        if compiled is not None:
-            with connections[self.matching.db].cursor() as cursor:
-                cursor.execute(*compiled)
-                return cursor.fetchone()[0]
-        return self._counted(self.branches).count()
+        if compiled is None:
+            try:
+                compiled = self._count_sql(self.branches, connection)
+            except EmptyResultSet:
+                return self._counted(self.branches).count()
+        with connection.cursor() as cursor:
+            cursor.execute(*compiled)
+            return cursor.fetchone()[0]
 
     def _counted(self, branches: list[Q]) -> QuerySet:
         keys = [self.matching.filter(branch).order_by().values("pk") for branch in branches]
-        return keys[0].union(*keys[1:], all=self.disjoint) if len(keys) > 1 else keys[0]
+        return keys[0].union(*keys[1:], all=True) if len(keys) > 1 else keys[0]
+
+    def _count_sql(self, branches: list[Q], connection) -> tuple[str, list]:
+        """The branches' keys as UNION ALL, counted — distinct ones where a row may meet two branches: sorting the
+        keys for count(DISTINCT) is about twice as fast as the hashing a UNION does (the largest contact person's
+        13 000 open reports: 2.7 vs 6.9 ms)."""
+        sql, params = self._counted(branches).query.get_compiler(connection=connection).as_sql()
+        counted = "COUNT(*)" if self.disjoint or len(branches) == 1 else "COUNT(DISTINCT counted.pk)"
+        return f"SELECT {counted} FROM ({sql}) counted", list(params)  # noqa: S608 - the ORM's own SQL
 
     def keys(self, bottom: int, top: int) -> list:
         if not self.branches or top <= bottom:
@@ -154,8 +166,7 @@ class BranchedList:
         connection = connections[db]
         try:
             if kind == "count":
-                sql, params = self._counted(branches).query.get_compiler(connection=connection).as_sql()
-                sql = f"SELECT COUNT(*) FROM ({sql}) counted"  # noqa: S608 - the ORM's own SQL
+                sql, params = self._count_sql(branches, connection)
             else:
                 sql, params = self._ranges(branches, bottom, top).query.get_compiler(connection=connection).as_sql()
         except EmptyResultSet:

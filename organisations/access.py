@@ -22,7 +22,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from organisations.errors import Forbidden, NotFound
-from organisations.granted import GrantedQuerySet, granted
+from organisations.granted import GrantedQuerySet, OrderedGrants, granted
 from organisations.models import Membership, Organisation, Role, Unit, User
 from organisations.prepared import Prepared
 
@@ -163,38 +163,39 @@ def permission_id(app_label: str, model: str, codename: str) -> int:
     return Permission.objects.get(content_type=content_type, codename=codename).pk
 
 
-def objects_with_permission(user, queryset: models.QuerySet, codename: str,
-                            walk_ordering: tuple[str, ...] | None = None) -> models.QuerySet:
+def objects_with_permission(user, queryset: models.QuerySet, codename: str) -> models.QuerySet:
     """The objects of `queryset` on which the user, or one of their units' groups, holds `codename`.
 
     Driven from the grant tables: the union of the user's own grants and their groups' grants (an
-    indexed lookup each), then the objects by primary key. Superusers get no shortcut. `walk_ordering` names
-    an order an index on the object table serves, for pages read by walking it (organisations/granted.py).
+    indexed lookup each), then the objects by primary key. Superusers get no shortcut. Where the grant models
+    carry the object's order (`list_order`, sip.models), pages in that order are merged from the grant rows
+    (organisations/granted.py).
     """
     if not is_staff_member(user):
         return queryset.none()
-    return _granted_to(user.pk, sorted(group_ids(user)), queryset, codename, walk_ordering)
+    return _granted_to(user.pk, sorted(group_ids(user)), queryset, codename)
 
 
-def _granted_to(user_id: int, groups, queryset: models.QuerySet, codename: str,
-                walk_ordering: tuple[str, ...] | None = None) -> models.QuerySet:
+def _granted_to(user_id: int, groups, queryset: models.QuerySet, codename: str) -> models.QuerySet:
+    from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
+
     model = queryset.model
+    user_model, group_model = get_user_obj_perms_model(model), get_group_obj_perms_model(model)
 
     def grant_sets(user_id, groups):
-        from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
-
         perm = permission_id(model._meta.app_label, model._meta.model_name, codename)
-        user_grants = get_user_obj_perms_model(model).objects.filter(
-            user_id=user_id, permission_id=perm
-        ).values("content_object_id")
-        group_grants = get_group_obj_perms_model(model).objects.filter(
+        user_grants = user_model.objects.filter(user_id=user_id, permission_id=perm).values("content_object_id")
+        group_grants = group_model.objects.filter(
             group_id__in=groups, permission_id=perm
         ).values("content_object_id")
         return user_grants, group_grants
 
-    gated = granted(queryset, grant_sets(user_id, groups), walk_ordering)
+    gated = granted(queryset, grant_sets(user_id, groups))
     if isinstance(gated, GrantedQuerySet):  # its count is then compiled once per number of groups
         gated._grants_of = ((model._meta.label_lower, codename), grant_sets, (user_id, tuple(groups)))
+        gated._ordered_grants = OrderedGrants(
+            user_model, group_model, permission_id(model._meta.app_label, model._meta.model_name, codename),
+            user_id, tuple(groups))
     return gated
 
 

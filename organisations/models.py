@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from organisations.loading import FastLoading
 from organisations.validators import validate_organisation_number
 
 
@@ -31,7 +32,7 @@ class Role(models.TextChoices):
     ORG_ADMIN = "org_admin", _("Organisationsadministratör")
 
 
-class User(AbstractUser):
+class User(FastLoading, AbstractUser):
     """A member of staff. Persons (brukare) never have accounts."""
 
     title = models.CharField(_("yrkestitel"), max_length=120, blank=True)
@@ -46,7 +47,7 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
 
-class Organisation(models.Model):
+class Organisation(FastLoading, models.Model):
     """A huvudman: a kommun, a region, a state agency or a private provider."""
 
     name = models.CharField(_("namn"), max_length=200, unique=True)
@@ -76,7 +77,7 @@ class Organisation(models.Model):
         return self.name
 
 
-class Unit(models.Model):
+class Unit(FastLoading, models.Model):
     """A verksamhet or enhet; units form a tree inside one organisation.
 
     Each unit owns a permission group whose members are exactly the users with an active membership
@@ -115,7 +116,7 @@ class Unit(models.Model):
         return f"{self.name} ({self.organisation.name})"
 
 
-class Membership(models.Model):
+class Membership(FastLoading, models.Model):
     """A user working in a unit with a role; a user may hold several."""
 
     user = models.ForeignKey(

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from organisations.loading import FastLoading
 from organisations.models import Organisation, Unit
 
 
@@ -30,7 +31,7 @@ class IdentifierKind(models.TextChoices):
     RESERVNUMMER = "reservnummer", _("Reservnummer")
 
 
-class Person(models.Model):
+class Person(FastLoading, models.Model):
     """The person a plan is for (brukare/patient). Never has an account."""
 
     identifier_kind = models.CharField(_("typ av identitet"), max_length=20, choices=IdentifierKind.choices)
@@ -106,7 +107,7 @@ class ClosureReason(models.TextChoices):
     OTHER = "other", _("Annat")
 
 
-class Sip(models.Model):
+class Sip(FastLoading, models.Model):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="sips", verbose_name=_("person"))
     initiating_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+",
                                         verbose_name=_("initierande enhet"))
@@ -143,7 +144,7 @@ class Sip(models.Model):
         ordering = ["-updated_at", "-id"]
         indexes = [
             models.Index(fields=["status", "follow_up_on"], name="sip_status_follow_up"),
-            # The list order (sip.access.LIST_ORDER): a busy user's first pages are read by walking it.
+            # The list order (sip.access.LIST_ORDER), for lists not read from the grant rows.
             models.Index(fields=["-updated_at", "-id"], name="sip_updated_order"),
             models.Index(fields=["lead_organisation", "status"], name="sip_lead_status"),
             # The pattern view's denominators: a forum's plans active in a period, read from the index alone (the
@@ -171,18 +172,38 @@ class Sip(models.Model):
         return self.lead_organisation_id
 
 
-class SipUserObjectPermission(UserObjectPermissionBase):
+class _GrantInListOrder(models.Model):
+    """A grant row that carries its plan's place in the list order (sip.access.LIST_ORDER).
+
+    `sip_updated_at` is the plan's `updated_at`, copied by database triggers (migration sip 0005) on every insert
+    of a grant and every change of the plan's `updated_at`, so no code path can let it drift. With it a user's
+    page of plans is a merge of their units' own grant rows, each read in list order from an index and stopped
+    after the page (organisations/granted.py), instead of a walk past other units' plans."""
+
     content_object = models.ForeignKey(Sip, on_delete=models.CASCADE)
+    sip_updated_at = models.DateTimeField(null=True, editable=False)
+
+    # The object's ordering → the same ordering of the grant rows (organisations/granted.py).
+    list_order = {"-updated_at": "-sip_updated_at", "-id": "-content_object_id"}
+
+    class Meta:
+        abstract = True
 
 
-class SipGroupObjectPermission(GroupObjectPermissionBase):
-    content_object = models.ForeignKey(Sip, on_delete=models.CASCADE)
+class SipUserObjectPermission(_GrantInListOrder, UserObjectPermissionBase):  # noqa: DJ008 (guardian's __str__)
+    class Meta(UserObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["user", "permission", "-sip_updated_at", "-content_object"],
+                                name="sip_user_grant_order")]
 
+
+class SipGroupObjectPermission(_GrantInListOrder, GroupObjectPermissionBase):  # noqa: DJ008 (guardian's __str__)
     class Meta(GroupObjectPermissionBase.Meta):
-        indexes = [models.Index(fields=["group", "permission", "content_object"], name="sip_group_grant")]
+        indexes = [models.Index(fields=["group", "permission", "content_object"], name="sip_group_grant"),
+                   models.Index(fields=["group", "permission", "-sip_updated_at", "-content_object"],
+                                name="sip_group_grant_order")]
 
 
-class SipUnit(models.Model):
+class SipUnit(FastLoading, models.Model):
     """A unit taking part in the plan, with its contact person."""
 
     sip = models.ForeignKey(Sip, on_delete=models.CASCADE, related_name="participations")
@@ -204,7 +225,7 @@ class ConsentMethod(models.TextChoices):
     ORAL = "oral", _("Muntligt")
 
 
-class Consent(models.Model):
+class Consent(FastLoading, models.Model):
     """The person's consent that one organisation takes part in the plan and shares information in it."""
 
     sip = models.ForeignKey(Sip, on_delete=models.CASCADE, related_name="consents")
@@ -253,7 +274,7 @@ class GoalStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Avbrutet")
 
 
-class Goal(models.Model):
+class Goal(FastLoading, models.Model):
     sip = models.ForeignKey(Sip, on_delete=models.CASCADE, related_name="goals")
     kind = models.CharField(_("typ"), max_length=10, choices=GoalKind.choices, default=GoalKind.OWN)
     horizon = models.CharField(_("tidsperspektiv"), max_length=10, choices=GoalHorizon.choices,
@@ -282,7 +303,7 @@ class ActionStatus(models.TextChoices):
     INSTALLD = "installd", _("Inställd")
 
 
-class Action(models.Model):
+class Action(FastLoading, models.Model):
     """An insats: what someone does in the plan, and who answers for it."""
 
     sip = models.ForeignKey(Sip, on_delete=models.CASCADE, related_name="actions")
@@ -333,7 +354,7 @@ class MeetingStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Inställt")
 
 
-class Meeting(models.Model):
+class Meeting(FastLoading, models.Model):
     sip = models.ForeignKey(Sip, on_delete=models.CASCADE, related_name="meetings")
     kind = models.CharField(_("typ"), max_length=10, choices=MeetingKind.choices, default=MeetingKind.SIP)
     starts_at = models.DateTimeField(_("börjar"))
@@ -370,7 +391,7 @@ class ParticipantKind(models.TextChoices):
     OTHER = "other", _("Annan aktör")
 
 
-class Participant(models.Model):
+class Participant(FastLoading, models.Model):
     """Someone invited to a meeting: the person, a närstående, staff, a unit, or another actor."""
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="participants")

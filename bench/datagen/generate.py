@@ -45,7 +45,7 @@ class Scale:
 
 
 SCALES = {
-    "small": Scale(("Region Blekinge",), 3, units=40, staff=70, persons=150, answers=400, deviations=1200),
+    "small": Scale(("Region Blekinge",), 3, units=40, staff=70, persons=320, answers=400, deviations=1200),
     "region": Scale(("Region Skåne",), None, units=340, staff=1350, persons=13500, answers=33000,
                     deviations=67000),
     "national": Scale(None, None, units=5000, staff=20000, persons=200000, answers=500000, deviations=1000000),

@@ -149,6 +149,13 @@ class Loader:
                 started = time.monotonic()
                 rows = rollup.rebuild()
                 self.say(f"  pattern rollup {rows:,} rows {time.monotonic() - started:8.1f} s")
+            # … and the plans' list order on their grant rows (migration sip 0005): copy it set-wise.
+            if any(model._meta.db_table == "sip_sipgroupobjectpermission" for model in self.models):
+                from sip.access import copy_list_order_to_grants
+
+                started = time.monotonic()
+                rows = copy_list_order_to_grants()
+                self.say(f"  grant list order {rows:,} rows {time.monotonic() - started:8.1f} s")
         started = time.monotonic()
         statements = self.connection.ops.sequence_reset_sql(no_style(), self.models)
         with self.connection.cursor() as cursor:

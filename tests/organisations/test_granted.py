@@ -1,5 +1,6 @@
 """The gated queryset's short paths (organisations/granted.py) give the ordinary answers: the count from the grant
-tables, pages read by walking the list-order index, rows fetched by key without the gate again."""
+tables, pages merged from the grant rows in list order, rows fetched by key without the gate again; and the grant
+rows keep their plan's place in that order (the triggers of migration sip 0005)."""
 
 import datetime
 
@@ -90,20 +91,44 @@ def test_other_units_plans_are_not_counted(world):
     assert visible_sips(world.users_a[Role.SOCIALSEKRETERARE]).count() == 1
 
 
-@pytest.mark.parametrize("walk", [False, True])
-def test_pages_are_the_same_whether_walked_or_probed(world, monkeypatch, walk):
-    for i in range(9):
-        sip = new_plan(world, world.unit_a if i % 3 else world.unit_b)
-        # Several plans share an updated_at: the id breaks the tie the same way on both paths.
-        Sip.objects.filter(pk=sip.pk).update(updated_at=timezone.now() - datetime.timedelta(days=i // 2))
+def _busy_world(world):
+    """The socialsekreterare of unit_a also works in unit_a2 and holds grants of their own: plans reach them
+    through two groups (some through both) and directly, with ties in updated_at."""
+    from guardian.shortcuts import assign_perm
+
+    from organisations import access
+
     user = world.users_a[Role.SOCIALSEKRETERARE]
-    monkeypatch.setattr(GrantedQuerySet, "_walk_pays", lambda self, top, count: walk)
+    member(world.unit_a2, Role.SOCIALSEKRETERARE, user=user)
+    colleague = member(world.unit_a2, Role.SOCIALSEKRETERARE, username="a2_social")
+    for i in range(12):
+        sip = new_plan(world, [world.unit_a, world.unit_b, world.unit_a2][i % 3])
+        if i % 4 == 0:  # granted to both of the user's units
+            access.grant([world.unit_a.group, world.unit_a2.group], sip, ["view_sip"])
+        if i % 5 == 1:  # granted to the user alone
+            assign_perm("sip.view_sip", user, sip)
+        # Several plans share an updated_at: the id breaks the tie the same way on every path.
+        Sip.objects.filter(pk=sip.pk).update(updated_at=timezone.now() - datetime.timedelta(days=i // 2))
+    assert colleague and access.forget(user) is None
+    return user
+
+
+@pytest.mark.parametrize("merge", [False, True])
+def test_pages_are_the_same_whether_merged_or_probed(world, monkeypatch, merge):
+    user = _busy_world(world)
+    if not merge:
+        monkeypatch.setattr(GrantedQuerySet, "_merged_page", lambda self, bottom, top: None)
     gated = visible_sips(user).order_by(*LIST_ORDER)
+    if merge and connection.vendor == "postgresql":
+        assert gated._merged_page(0, 4) is not None
     count = gated.count()
     expected = list(Sip.objects.filter(pk__in=_expected(user)).order_by(*LIST_ORDER).values_list("pk", flat=True))
-    pages = [gated.page_keys(b, min(b + 4, count), count) for b in range(0, count, 4)]
-    assert [pk for page in pages for pk in page] == expected
+    assert count == len(expected) > 8
+    for size in (1, 4, 5, count):
+        pages = [gated.page_keys(b, min(b + size, count), count) for b in range(0, count, size)]
+        assert [pk for page in pages for pk in page] == expected, size
     assert gated.page_keys(0, 0, count) == []
+    assert gated.page_keys(count, count + 4, count) == []
     # Keys and rows in one query (the keys as a subquery): the same rows in the same order, the gate read once.
     with CaptureQueriesContext(connection) as ctx:
         row_pages = [gated.page_rows(b, min(b + 4, count), count) for b in range(0, count, 4)]
@@ -114,15 +139,63 @@ def test_pages_are_the_same_whether_walked_or_probed(world, monkeypatch, walk):
     assert gated.filter(status__in=list(SipStatus.values)).page_rows(0, 4, count) is None  # narrowed: two steps
 
 
-def test_walk_is_chosen_only_where_it_pays(world):
+def test_a_page_is_merged_only_in_the_order_the_grants_carry(world):
     user = world.users_a[Role.SOCIALSEKRETERARE]
+    in_list_order = visible_sips(user).order_by(*LIST_ORDER)
+    assert (in_list_order._merged_page(0, 50) is not None) == (connection.vendor == "postgresql")
+    assert visible_sips(user)._merged_page(0, 50) is not None or connection.vendor != "postgresql"  # Meta order
+    assert visible_sips(user).order_by("id")._merged_page(0, 50) is None  # the grants are ordered descending
+    assert visible_sips(user).order_by("-updated_at")._merged_page(0, 50) is None  # not total: no key
+    assert visible_sips(user).order_by("-created_at", "-id")._merged_page(0, 50) is None
+    assert in_list_order.filter(status=SipStatus.INITIERAD)._merged_page(0, 50) is None
+
+
+def _grant_orders() -> set:
+    from sip.models import SipGroupObjectPermission, SipUserObjectPermission
+
+    rows = set()
+    for model in (SipGroupObjectPermission, SipUserObjectPermission):
+        rows |= {(pk, at) for pk, at in model.objects.values_list("content_object_id", "sip_updated_at")}
+    return rows
+
+
+def _plan_orders() -> set:
+    from sip.models import SipGroupObjectPermission, SipUserObjectPermission
+
+    granted = set(SipGroupObjectPermission.objects.values_list("content_object_id", flat=True)) | set(
+        SipUserObjectPermission.objects.values_list("content_object_id", flat=True))
+    return set(Sip.objects.filter(pk__in=granted).values_list("pk", "updated_at"))
+
+
+def test_grant_rows_follow_their_plans_place_in_the_list_order(world):
+    from guardian.shortcuts import assign_perm
+
+    from sip.models import SipGroupObjectPermission
+
+    user = _busy_world(world)
+    assert _grant_orders() == _plan_orders() and _grant_orders()
+    sip = Sip.objects.filter(pk__in=_expected(user)).first()
+    sip.reason = "Ändrad"
+    sip.save()  # auto_now
+    Sip.objects.filter(pk=sip.pk).update(updated_at=timezone.now() + datetime.timedelta(hours=1))
+    assign_perm("sip.change_sip", world.unit_b.group, sip)  # a grant added later copies the current value
+    assert _grant_orders() == _plan_orders()
+    # Whatever a grant row is given, it keeps its plan's value.
+    SipGroupObjectPermission.objects.filter(content_object=sip).update(
+        sip_updated_at=timezone.now() - datetime.timedelta(days=400))
+    assert _grant_orders() == _plan_orders()
+    assert not SipGroupObjectPermission.objects.filter(sip_updated_at__isnull=True).exists()
+
+
+def test_a_plan_edited_through_the_services_moves_to_the_top_of_the_page(world):
+    plans = [new_plan(world) for _ in range(3)]
+    user = world.users_a[Role.SOCIALSEKRETERARE]
+    Sip.objects.filter(pk__in=[p.pk for p in plans]).update(updated_at=timezone.now() - datetime.timedelta(days=1))
+    oldest = min(plans, key=lambda p: p.pk)
+    sip_services.update_sip(user, Sip.objects.get(pk=oldest.pk), Sip.objects.get(pk=oldest.pk).version,
+                            reason="Ny bakgrund")
     gated = visible_sips(user).order_by(*LIST_ORDER)
-    assert not gated._walk_pays(50, 4_000)  # no estimate of the table: probe
-    gated._table_rows = 200_000
-    assert gated._walk_pays(50, 4_000)  # a busy unit's first page: walk ~2 500 index entries
-    assert not gated._walk_pays(4_000, 4_000)  # its last page: probing 4 000 keys is cheaper
-    assert not gated._walk_pays(50, 30)  # a few plans: probe them
-    assert not gated._walk_pays(50, 0)
+    assert gated.page_keys(0, 1, gated.count()) == [oldest.pk]
 
 
 def test_rows_for_keys_skip_the_gate_but_keep_joins(world):
