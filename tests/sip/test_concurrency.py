@@ -81,3 +81,48 @@ def test_parallel_edits_of_different_parts_both_land(world):
     assert not errors, errors
     assert Goal.objects.get(pk=plan.goal.pk).text == "Målet ändrat"
     assert Sip.objects.get(pk=plan.sip.pk).what_matters == "Planen ändrad"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_grant_added_while_the_plan_changes_copies_the_committed_order(world):
+    """The grant insert trigger reads the plan FOR SHARE (migration sip 0005): it waits for a transaction that is
+    changing the plan and copies the value that transaction commits, which a plain read would have missed."""
+    import datetime
+
+    from django.db import transaction
+    from django.utils import timezone
+    from guardian.shortcuts import assign_perm
+
+    from sip.models import SipGroupObjectPermission
+
+    requires_postgres()
+    plan = make_plan(world)
+    moved_to = timezone.now() + datetime.timedelta(days=3)
+    changing, done = threading.Event(), threading.Event()
+
+    def change_plan():
+        try:
+            with transaction.atomic():
+                Sip.objects.filter(pk=plan.sip.pk).update(updated_at=moved_to)
+                changing.set()
+                done.wait(timeout=1)  # the grant insert is now waiting for this transaction
+        finally:
+            connection.close()
+
+    def add_grant():
+        try:
+            changing.wait(timeout=10)
+            assign_perm("sip.view_sip", world.unit_a2.group, Sip.objects.get(pk=plan.sip.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=change_plan), threading.Thread(target=add_grant)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    grant = SipGroupObjectPermission.objects.get(content_object_id=plan.sip.pk, group=world.unit_a2.group)
+    assert grant.sip_updated_at == moved_to
+    assert set(SipGroupObjectPermission.objects.filter(content_object_id=plan.sip.pk)
+               .values_list("sip_updated_at", flat=True)) == {moved_to}
