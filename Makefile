@@ -77,9 +77,10 @@ BENCH_DATABASES ?= $(foreach s,$(SCALES),$(BENCH_DB_$(s))=$(s))
 BENCH_REQUESTS ?= 60
 BENCH_SMOKE_DB ?= samverkan_bench_ci
 LOAD_DATABASE ?= $(BENCH_DB_national)
-LOAD_USERS ?= 5,10,15,20,30,40
+LOAD_USERS ?= 5,10,15,20,25,30,40
 LOAD_SECONDS ?= 30
 LOAD_WORKERS ?= 4
+LOAD_THREADS ?= 2
 .PHONY: bench-smoke loadtest
 
 bench: $(STAMP)
@@ -99,7 +100,7 @@ bench-smoke: $(STAMP)
 
 loadtest: $(STAMP)
 	@$(BIN)/locust --version >/dev/null 2>&1 || $(PY) -m pip install --quiet -e '.[dev,bench]'
-	$(PY) -m bench.loadtest --database $(LOAD_DATABASE) --users $(LOAD_USERS) --seconds $(LOAD_SECONDS) --workers $(LOAD_WORKERS)
+	$(PY) -m bench.loadtest --database $(LOAD_DATABASE) --users $(LOAD_USERS) --seconds $(LOAD_SECONDS) --workers $(LOAD_WORKERS) --threads $(LOAD_THREADS)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache
