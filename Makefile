@@ -80,7 +80,7 @@ LOAD_DATABASE ?= $(BENCH_DB_national)
 LOAD_USERS ?= 5,10,15,20,25,30,40
 LOAD_SECONDS ?= 30
 LOAD_WORKERS ?= 4
-LOAD_THREADS ?= 2
+LOAD_THREADS ?= 1
 .PHONY: bench-smoke loadtest
 
 bench: $(STAMP)

@@ -67,8 +67,8 @@ def main(argv=None) -> int:
     parser.add_argument("--spawn-rate", type=float, default=20)
     parser.add_argument("--seconds", type=int, default=30, help="seconds per step")
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2,
-                        help="threads per worker: more than 1 is gunicorn's gthread worker, which keeps connections alive")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per worker (more than 1: gunicorn's gthread worker; measured no faster here)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--json", default=str(ROOT / "bench" / "results.json"))
     parser.add_argument("--markdown", default=str(ROOT / "bench" / "RESULTS.md"))
