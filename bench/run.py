@@ -73,6 +73,20 @@ class Bench:
             times.append((time.perf_counter() - start) * 1000)
         return times
 
+    def timed_in_turns(self, fns: dict, n=None) -> dict[str, list[float]]:
+        """Each function timed n times, taking turns after each is warmed up, so that drift of the machine or its
+        caches during the measurement falls on all of them alike (an endpoint and its floor, say)."""
+        for _ in range(self.warmup):
+            for fn in fns.values():
+                fn()
+        times: dict[str, list[float]] = {name: [] for name in fns}
+        for _ in range(n or self.requests):
+            for name, fn in fns.items():
+                start = time.perf_counter()
+                fn()
+                times[name].append((time.perf_counter() - start) * 1000)
+        return times
+
     def queries(self, fn, runs=3) -> list[int]:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
@@ -84,26 +98,41 @@ class Bench:
             counts.append(len(ctx.captured_queries))
         return counts
 
-    def floor(self, statements) -> tuple[dict, int]:
+    @staticmethod
+    def floor_run(statements, rows: dict):
+        """A function running the floor's statements, every row fetched; `rows["n"]` counts them."""
         from django.db import connection
 
-        rows = 0
-
         def run():
-            nonlocal rows
-            rows = 0
+            n = 0
             with connection.cursor() as cursor:
                 for sql, params in statements:
                     cursor.execute(sql, params)
-                    rows += len(cursor.fetchall())
+                    n += len(cursor.fetchall())
+            rows["n"] = n
+        return run
 
-        return summary(self.timed(run)), rows
+    def floor(self, statements) -> tuple[dict, int]:
+        rows: dict = {}
+        return summary(self.timed(self.floor_run(statements, rows))), rows["n"]
 
     def fastest_floor(self, shapes: dict) -> tuple[dict, int, str]:
         """The floor when a query has competing shapes: each timed, the fastest (p50) kept."""
         timed = {name: self.floor(statements) for name, statements in shapes.items()}
         best = min(timed, key=lambda name: timed[name][0]["p50"])
         return (*timed[best], best)
+
+    def with_floor(self, get, floor) -> tuple[dict, dict, int, str | None]:
+        """The endpoint and its floor (each of its shapes) timed taking turns: (endpoint, floor, floor rows,
+        shape) with the fastest shape (p50) as the floor."""
+        shapes = floor if isinstance(floor, dict) else {None: floor}
+        rows = {name: {} for name in shapes}
+        runs = {"endpoint": get, **{("floor", name): self.floor_run(statements, rows[name])
+                                    for name, statements in shapes.items()}}
+        times = self.timed_in_turns(runs)
+        floors = {name: summary(times[("floor", name)]) for name in shapes}
+        best = min(floors, key=lambda name: floors[name]["p50"])
+        return summary(times["endpoint"]), floors[best], rows[best]["n"], best
 
     def http(self, name: str, client, path: str, *, floor=None, alt_path: str | None = None, note: str = "",
              cold=None):
@@ -129,12 +158,12 @@ class Bench:
             get(alt_path)  # warm, like the path itself
             entry["queries_alt"] = self.queries(lambda: get(alt_path), runs=1)
             entry["alt_path"] = alt_path
-        entry["latency_ms"] = summary(self.timed(get, n=(3 if self.smoke else None)))
-        if floor is not None and not self.smoke:
-            if isinstance(floor, dict):
-                entry["floor_ms"], entry["floor_rows"], entry["floor_shape"] = self.fastest_floor(floor)
-            else:
-                entry["floor_ms"], entry["floor_rows"] = self.floor(floor)
+        if floor is None or self.smoke:
+            entry["latency_ms"] = summary(self.timed(get, n=(3 if self.smoke else None)))
+        else:
+            entry["latency_ms"], entry["floor_ms"], entry["floor_rows"], shape = self.with_floor(get, floor)
+            if shape is not None:
+                entry["floor_shape"] = shape
             entry["ratio_p50"] = round(entry["latency_ms"]["p50"] / entry["floor_ms"]["p50"], 2)
             entry["ratio_p95"] = round(entry["latency_ms"]["p95"] / entry["floor_ms"]["p95"], 2)
         self.results[name] = entry
