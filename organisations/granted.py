@@ -1,7 +1,7 @@
 """Gated querysets that know they are a whole table gated by its grant rows, and use that for speed.
 
 `organisations.access.objects_with_permission()` returns a `GrantedQuerySet` when it gates a whole table
-(nothing filtered yet). While nothing narrows it further, three things can be answered from the grant side:
+(nothing filtered yet). While nothing narrows it further, these can be answered from the grant side:
 
 * **count()** — each grant row references its object by a foreign key that cascades on delete, so the distinct
   granted keys *are* the visible objects: counting them reads one narrow index instead of probing the object

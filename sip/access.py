@@ -12,11 +12,11 @@ consent calls it in the same transaction, so withdrawing consent cuts access at 
 from __future__ import annotations
 
 from django.contrib.auth.models import Permission
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from organisations import access
-from sip.models import Consent, Person, PersonLink, Sip, SipGroupObjectPermission
+from sip.models import Consent, Person, PersonLink, Sip, SipGroupObjectPermission, SipUserObjectPermission
 
 GRANTED = ("view_sip", "change_sip")
 # The plans' list order, carried by their grant rows (sip.models._GrantInListOrder; pages merged from them).
@@ -103,10 +103,6 @@ def sync_grants(sip: Sip, today=None) -> None:
 def copy_list_order_to_grants() -> int:
     """Give every grant row its plan's `updated_at`, set-wise — what the triggers of migration sip 0005 do row by
     row, for bulk loads that skip triggers (bench/datagen on PostgreSQL). Returns the rows updated."""
-    from django.db.models import OuterRef, Subquery
-
-    from sip.models import SipUserObjectPermission
-
     updated = 0
     for model in (SipGroupObjectPermission, SipUserObjectPermission):
         plan_order = Sip.objects.filter(pk=OuterRef("content_object_id")).values("updated_at")

@@ -100,7 +100,6 @@ def _busy_world(world):
 
     user = world.users_a[Role.SOCIALSEKRETERARE]
     member(world.unit_a2, Role.SOCIALSEKRETERARE, user=user)
-    colleague = member(world.unit_a2, Role.SOCIALSEKRETERARE, username="a2_social")
     for i in range(12):
         sip = new_plan(world, [world.unit_a, world.unit_b, world.unit_a2][i % 3])
         if i % 4 == 0:  # granted to both of the user's units
@@ -109,7 +108,7 @@ def _busy_world(world):
             assign_perm("sip.view_sip", user, sip)
         # Several plans share an updated_at: the id breaks the tie the same way on every path.
         Sip.objects.filter(pk=sip.pk).update(updated_at=timezone.now() - datetime.timedelta(days=i // 2))
-    assert colleague and access.forget(user) is None
+    access.forget(user)
     return user
 
 

@@ -32,11 +32,7 @@ def test_two_threads_editing_the_same_plan_lose_nothing(world):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=write, args=(user, f"text {i}")) for i, user in enumerate(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    _run_together(*(lambda user=user, i=i: write(user, f"text {i}") for i, user in enumerate(writers)))
 
     assert sorted(outcome.values()) == ["412 at version 2", "saved"], outcome
     sip = Sip.objects.get(pk=plan.sip.pk)
@@ -73,11 +69,7 @@ def test_parallel_edits_of_different_parts_both_land(world):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=edit_goal), threading.Thread(target=edit_plan)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    _run_together(edit_goal, edit_plan)
     assert not errors, errors
     assert Goal.objects.get(pk=plan.goal.pk).text == "Målet ändrat"
     assert Sip.objects.get(pk=plan.sip.pk).what_matters == "Planen ändrad"
@@ -89,6 +81,7 @@ def test_a_grant_added_while_the_plan_changes_copies_the_committed_order(world):
     """The grant insert trigger reads the plan FOR SHARE (migration sip 0005): it waits for a transaction that is
     changing the plan and copies the value that transaction commits, which a plain read would have missed."""
     import datetime
+    import time
 
     from django.db import transaction
     from django.utils import timezone
@@ -99,30 +92,41 @@ def test_a_grant_added_while_the_plan_changes_copies_the_committed_order(world):
     requires_postgres()
     plan = make_plan(world)
     moved_to = timezone.now() + datetime.timedelta(days=3)
-    changing, done = threading.Event(), threading.Event()
+    changing = threading.Event()
+    moments: dict[str, float] = {}
 
     def change_plan():
         try:
             with transaction.atomic():
                 Sip.objects.filter(pk=plan.sip.pk).update(updated_at=moved_to)
                 changing.set()
-                done.wait(timeout=1)  # the grant insert is now waiting for this transaction
+                time.sleep(1)  # the grant is inserted meanwhile and must wait for this transaction
+                moments["committing"] = time.monotonic()
         finally:
             connection.close()
 
     def add_grant():
         try:
             changing.wait(timeout=10)
+            moments["inserting"] = time.monotonic()
             assign_perm("sip.view_sip", world.unit_a2.group, Sip.objects.get(pk=plan.sip.pk))
+            moments["inserted"] = time.monotonic()
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=change_plan), threading.Thread(target=add_grant)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    _run_together(change_plan, add_grant)
+    # The insert began while the change was uncommitted and ended only after it: it waited, so the test tests that.
+    assert moments["inserting"] < moments["committing"] < moments["inserted"], moments
     grant = SipGroupObjectPermission.objects.get(content_object_id=plan.sip.pk, group=world.unit_a2.group)
     assert grant.sip_updated_at == moved_to
     assert set(SipGroupObjectPermission.objects.filter(content_object_id=plan.sip.pk)
                .values_list("sip_updated_at", flat=True)) == {moved_to}
+
+
+def _run_together(*targets) -> None:
+    """Each target in its own thread, started together, joined (30 s at most each)."""
+    threads = [threading.Thread(target=target) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
