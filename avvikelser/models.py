@@ -435,6 +435,23 @@ class Compilation(models.Model):
         return self.status == CompilationStatus.DONE
 
 
+class PatternStamp(models.Model):
+    """The version of what the pattern view of a forum shows, for its cache (avvikelser/pattern_cache.py).
+
+    Row `forum_id` is bumped whenever that forum's rollup rows change; row 0, the directory, whenever a category,
+    organisation, agreement or forum (or a forum's organisations) changes — each by statement-level triggers
+    (migration 0008) in the transaction of the change, whoever makes it. A missing row counts as version 0.
+    PostgreSQL only, like the rollup."""
+
+    DIRECTORY = 0
+
+    forum_id = models.BigIntegerField(primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Mönsterversion {self.forum_id}: {self.version}"
+
+
 class ForumPatternCount(models.Model):
     """Rollup of the forum's submitted reports for the pattern view (avvikelser/patterns.py), PostgreSQL only.
 

@@ -37,6 +37,7 @@ flagged at least one period.
 from __future__ import annotations
 
 import datetime
+import time
 from collections import defaultdict
 
 from django.conf import settings
@@ -165,8 +166,26 @@ def patterns_for(forum: Forum, *, period_start: datetime.date | None = None, per
                  granularity: str = DEFAULT_GRANULARITY, top: int = DEFAULT_TOP_THEMES,
                  today: datetime.date | None = None) -> dict:
     """forum_patterns() for a forum whose membership the caller has already checked."""
+    return pattern_answer(forum, period_start=period_start, period_end=period_end, granularity=granularity,
+                          top=top, today=today).data
+
+
+def pattern_answer(forum: Forum, *, period_start: datetime.date | None = None,
+                   period_end: datetime.date | None = None, granularity: str = DEFAULT_GRANULARITY,
+                   top: int = DEFAULT_TOP_THEMES, today: datetime.date | None = None):
+    """patterns_for() as a pattern_cache.Answer (data and its JSON), from the cache while nothing it shows has
+    changed (avvikelser/pattern_cache.py)."""
+    from avvikelser import pattern_cache
+
     today = today or timezone.localdate()
     first, last, starts = resolve_period(period_start, period_end, granularity, today)
+    return pattern_cache.kept(forum.pk, (first.isoformat(), last.isoformat(), granularity, top, today.isoformat()),
+                              lambda: _patterns(forum, first, last, starts, granularity, top, today))
+
+
+def _patterns(forum: Forum, first: datetime.date, last: datetime.date, starts: list[datetime.date],
+              granularity: str, top: int, today: datetime.date) -> tuple[dict, float]:
+    """The pattern view computed afresh, and when its denominators were counted (time.time())."""
     n = len(starts)
     index = {start: i for i, start in enumerate(starts)}
     ends = [period_after(s, granularity) - datetime.timedelta(days=1) for s in starts]
@@ -176,7 +195,7 @@ def patterns_for(forum: Forum, *, period_start: datetime.date | None = None, per
     for bucket, category_id, source, target, count in cells:
         series_counts[(tax.roots.get(category_id, category_id), source, target)][index[_as_date(bucket)]] += count
 
-    forum_sips, pair_sips = _active_sips(forum, first, last, granularity, index)
+    (forum_sips, pair_sips), counted_at = _active_sips(forum, first, last, granularity, index)
 
     organisation_ids = {o for (_c, s, t) in series_counts for o in (s, t)}
     organisations = _organisations(forum, organisation_ids)
@@ -227,7 +246,7 @@ def patterns_for(forum: Forum, *, period_start: datetime.date | None = None, per
                for i, (s, e) in enumerate(zip(starts, ends, strict=True))]
 
     themes = _themes(theme_rows, tax, organisation, agreements, window, top)
-    return {
+    return ({
         "forum": {"id": forum.pk, "name": forum.name},
         "granularity": granularity,
         "period": {"start": first.isoformat(), "end": last.isoformat()},
@@ -247,7 +266,7 @@ def patterns_for(forum: Forum, *, period_start: datetime.date | None = None, per
             "denominator": DENOMINATOR_DEFINITION,
             "cell_drilldown": "series.drilldown + periods[i].drilldown",
         },
-    }
+    }, counted_at)
 
 
 def _counts(forum: Forum, first: datetime.date, last: datetime.date, granularity: str) -> tuple[list, list]:
@@ -395,22 +414,23 @@ def _themes(rows, tax, organisation, agreements, window, top) -> list[dict]:
 
 
 def _active_sips(forum: Forum, first: datetime.date, last: datetime.date, granularity: str,
-                 index: dict[datetime.date, int]) -> tuple[list[int], dict[frozenset, list[int]]]:
-    """_count_active_sips(), kept for PATTERN_DENOMINATOR_CACHE_SECONDS (default 10 minutes) per forum and window.
+                 index: dict[datetime.date, int]) -> tuple[tuple[list[int], dict[frozenset, list[int]]], float]:
+    """_count_active_sips(), kept for PATTERN_DENOMINATOR_CACHE_SECONDS (default 10 minutes) per forum and window,
+    and when they were counted (time.time(): the cached pattern view lives no longer than its denominators).
 
     The denominators are the forum's own aggregate (no person, nothing that depends on who asks: the caller's
     forum membership is checked before), they move slowly, and counting them is most of the view's time at
     national scale (the plans of the forum's organisations joined with their units). A plan established or
     closed within the last minutes may therefore be missing from a rate until the entry expires; the report
-    counts themselves are never cached.
+    counts themselves are kept only while they are unchanged (avvikelser/pattern_cache.py).
     """
     seconds = settings.PATTERN_DENOMINATOR_CACHE_SECONDS
     if seconds <= 0:
-        return _count_active_sips(forum, first, last, granularity, index)
-    key = f"avvikelser:patterns:active-sips:v1:{forum.pk}:{first.isoformat()}:{last.isoformat()}:{granularity}"
+        return _count_active_sips(forum, first, last, granularity, index), time.time()
+    key = f"avvikelser:patterns:active-sips:v2:{forum.pk}:{first.isoformat()}:{last.isoformat()}:{granularity}"
     found = cache.get(key)
     if found is None:
-        found = _count_active_sips(forum, first, last, granularity, index)
+        found = (_count_active_sips(forum, first, last, granularity, index), time.time())
         cache.set(key, found, seconds)
     return found
 

@@ -156,6 +156,12 @@ def markdown(data: dict) -> str:
                 f"| {name} | {e['latency_ms']['p50']:.2f} | {e['latency_ms']['p95']:.2f} | {e['latency_ms']['p99']:.2f}"
                 f" | {sorted(set(e['queries'] + e.get('queries_alt', [])))} | {f.get('p50', '')} | {f.get('p95', '')}"
                 f" | {e.get('ratio_p50', '')} | {e.get('ratio_p95', '')} | {e.get('note', '')} |")
+            kept = e.get("kept_answer")
+            if kept:
+                k = kept["latency_ms"]
+                lines.append(f"| {name} (kept answer) | {k['p50']:.2f} | {k['p95']:.2f} | {k['p99']:.2f} | "
+                             f"{sorted(set(kept['queries']))} | | | | | the same answer from the cache, until a "
+                             "report or a name it shows changes (avvikelser/pattern_cache.py) |")
         gates = [(k, e) for k, e in run["scenarios"].items() if k.startswith("gate_")]
         if gates:
             lines += ["", "| Access gate (page of 50 + count) | visible | ours p50 / p95 ms | stock p50 / p95 ms | "

@@ -223,6 +223,9 @@ CACHES = {
 # The forum pattern view's denominators (active SIPs per period) are kept this long per forum and window
 # (avvikelser/patterns.py); 0 turns the cache off.
 PATTERN_DENOMINATOR_CACHE_SECONDS = env_int("PATTERN_DENOMINATOR_CACHE_SECONDS", 600)
+# …and its whole answers, until anything they show changes (avvikelser/pattern_cache.py; never longer than their
+# denominators, so PATTERN_DENOMINATOR_CACHE_SECONDS = 0 turns this off too).
+PATTERN_ANSWER_CACHE = env_bool("PATTERN_ANSWER_CACHE", True)
 
 # --- Celery ---------------------------------------------------------------------------------------------
 # Without a broker every task runs eagerly in the calling process (tests, a bare `manage.py runserver`).

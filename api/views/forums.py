@@ -44,7 +44,7 @@ class ForumViewSet(GatedReadOnlyViewSet):
         the series' drilldown with the period's)."""
         forum = forum_queries.get_forum(request.user, pk)
         params = _query(request, PatternQuerySerializer)
-        return Response(patterns.patterns_for(forum, **params))
+        return Response(patterns.pattern_answer(forum, **params))  # sent as encoded (api/renderers.py)
 
     @extend_schema(parameters=[ForumReportQuerySerializer], responses=PseudonymisedDeviationSerializer(many=True))
     @action(detail=True, methods=["get"])

@@ -149,6 +149,10 @@ class Loader:
                 started = time.monotonic()
                 rows = rollup.rebuild()
                 self.say(f"  pattern rollup {rows:,} rows {time.monotonic() - started:8.1f} s")
+            # … and the versions the pattern view's cache is keyed by (avvikelser/pattern_cache.py).
+            from avvikelser import pattern_cache
+
+            pattern_cache.invalidate_all()
             # … and the plans' list order on their grant rows (migration sip 0005): copy it set-wise.
             if any(model._meta.db_table == "sip_sipgroupobjectpermission" for model in self.models):
                 from sip.access import copy_list_order_to_grants
