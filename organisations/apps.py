@@ -7,9 +7,12 @@ class OrganisationsConfig(AppConfig):
     verbose_name = _("Organisationer och behörigheter")
 
     def ready(self):
+        from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
-        from organisations import access, prepared, signals  # noqa: F401
+        from organisations import access, prepared, signals, timestamps  # noqa: F401
+
+        connection_created.connect(timestamps.install, weak=False, dispatch_uid="organisations.timestamps")
 
         # Flushing the test database recreates permissions with new ids.
         post_migrate.connect(lambda **kwargs: access.permission_id.cache_clear(), weak=False)

@@ -14,13 +14,16 @@ before, so the answer is the same either way (tests/organisations/test_prepared.
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from collections.abc import Callable
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections, models, router
+from django.db.models.expressions import RawSQL
 from django.db.models.query import get_related_populators
+from django.utils import timezone
 
 # Stand-ins for the values while compiling: integers no key or flag ever takes, strings no column holds (a NUL
 # cannot even be stored in PostgreSQL text). Never sent to the database.
@@ -95,8 +98,12 @@ class _Plan:
         params = list(self.params)
         for position, value in zip(self.positions, values, strict=True):
             params[position] = value
+        return self.objects(db, self.sql, params)
+
+    def objects(self, db: str, sql: str, params: list) -> list:
+        """The objects of this plan's SQL (or of `sql`: the same with other text where the values go)."""
         with connections[db].cursor() as cursor:
-            cursor.execute(self.sql, params)
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
         if self.converters:
             rows = self.compiler.apply_converters(rows, self.converters)
@@ -190,3 +197,79 @@ class PreparedSQL:
         for position, value in zip(positions, _flat(values), strict=True):
             params[position] = value
         return sql, params
+
+
+# Where the keys' subquery goes while compiling PreparedRows: a query no row answers, found in the SQL and replaced.
+_KEYS_MARKER = f"SELECT {STAND_IN} /* keys */"
+_PLACEHOLDER = re.compile(r"%[%s]")
+
+
+class PreparedRows:
+    """The rows of a list page by a subquery of their keys, compiled once per database, order and day.
+
+    `PreparedRows(Model, lambda today: queryset)`: `rows(db, ordering, keys_sql, keys_params)` gives what
+    `queryset.filter(pk__in=RawSQL(keys_sql, keys_params)).order_by(*ordering)` would, as objects built the way
+    Prepared builds them — the queryset is compiled once with a marker where the keys go, and afterwards the keys'
+    SQL is put in its place. `today` is the date the builder may show flags for (a new day compiles again). Callers
+    must only use it for the queryset the builder makes (`attach`/`attached` check that the one they hold still
+    is: the same annotations, joins and columns)."""
+
+    def __init__(self, model: type[models.Model], build: Callable[..., models.QuerySet]):
+        self.model = model
+        self.build = build
+        self._plans: dict[tuple, tuple | None] = {}
+        self._lock = threading.Lock()
+        _ALL.add(self)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._plans.clear()
+
+    @staticmethod
+    def signature(queryset: models.QuerySet) -> tuple:
+        query = queryset.query
+        return (queryset.model, tuple(query.annotations), query.select_related, query.deferred_loading,
+                query.distinct, query.group_by, bool(query.extra))
+
+    def attach(self, queryset: models.QuerySet) -> models.QuerySet:
+        """Mark `queryset` (the builder's queryset, gated) as one whose pages these rows may read."""
+        queryset._prepared_rows = (self, self.signature(queryset))
+        return queryset
+
+    @staticmethod
+    def attached(queryset: models.QuerySet) -> PreparedRows | None:
+        """The PreparedRows marked on `queryset`, if it has not changed since (ordering aside)."""
+        found = getattr(queryset, "_prepared_rows", None)
+        if found is None or found[0].signature(queryset) != found[1]:
+            return None
+        return found[0]
+
+    def rows(self, db: str, ordering: tuple, keys_sql: str, keys_params: list) -> list | None:
+        """The rows in `ordering`; None when this queryset cannot be compiled so (the caller asks the ORM)."""
+        key = (db, ordering, timezone.localdate())
+        compiled = self._plans[key] if key in self._plans else self._compile(key)
+        if compiled is None:
+            return None
+        plan, before, after, split = compiled
+        return plan.objects(db, f"{before}{keys_sql}{after}",
+                            [*plan.params[:split], *keys_params, *plan.params[split:]])
+
+    def _compile(self, key: tuple) -> tuple | None:
+        db, ordering, today = key
+        with self._lock:
+            if key not in self._plans:
+                if len(self._plans) > 64:  # yesterday's plans and rare orders
+                    self._plans.clear()
+                queryset = (self.build(today).filter(pk__in=RawSQL(_KEYS_MARKER, [])).order_by(*ordering)  # noqa: S611
+                            .using(db))
+                compiled = None
+                try:
+                    plan = _Plan(queryset, db, ())
+                    parts = plan.sql.split(_KEYS_MARKER)
+                    if len(parts) == 2 and not queryset._prefetch_related_lookups:
+                        split = sum(1 for m in _PLACEHOLDER.findall(parts[0]) if m == "%s")
+                        compiled = (plan, parts[0], parts[1], split)
+                except (_NotPreparable, EmptyResultSet, FullResultSet):
+                    compiled = None
+                self._plans[key] = compiled
+            return self._plans[key]

@@ -40,8 +40,8 @@ def call_due_at(sip: Sip) -> datetime.datetime | None:
     return start + datetime.timedelta(days=call_limit)
 
 
-def overdue_action_exists() -> Exists:
-    today = timezone.localdate()
+def overdue_action_exists(today=None) -> Exists:
+    today = today or timezone.localdate()
     return Exists(Action.objects.filter(sip=OuterRef("pk"), status__in=OPEN_ACTION_STATUSES, ends_on__lt=today))
 
 
@@ -55,8 +55,8 @@ def follow_up_overdue_q(today=None) -> Q:
     return Q(status__in=ESTABLISHED, follow_up_on__lt=today)
 
 
-def annotate_flags(queryset: QuerySet) -> QuerySet:
-    return queryset.annotate(has_overdue_action=overdue_action_exists())
+def annotate_flags(queryset: QuerySet, today=None) -> QuerySet:
+    return queryset.annotate(has_overdue_action=overdue_action_exists(today))
 
 
 def overdue(queryset: QuerySet) -> QuerySet:

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organisations import access, audit
-from organisations.prepared import Prepared
+from organisations.prepared import Prepared, PreparedRows
 from sip import deadlines
 from sip.access import visible_persons, visible_sips
 from sip.models import Action, Consent, Goal, Meeting, Participant, Person, Sip, SipChange, SipUnit
@@ -41,9 +41,17 @@ def _with_names(queryset: QuerySet, names: dict[str, tuple[str, ...]]) -> QueryS
     return queryset.select_related(None).select_related(*related).only(*_own_columns_and(queryset.model, names))
 
 
+def _list_rows(plans: QuerySet[Sip], today=None) -> QuerySet[Sip]:
+    return _with_names(deadlines.annotate_flags(plans, today), _PLAN_NAMES)
+
+
+# The list page's rows by their keys, compiled once (organisations/prepared.py): ~3 ms of Python per page.
+_LIST_ROWS = PreparedRows(Sip, lambda today: _list_rows(Sip.objects.all(), today))
+
+
 def sip_list_rows(user) -> QuerySet[Sip]:
     """sips_for() for the API's list: every column of the plan, only the names of what it references."""
-    return _with_names(sips_for(user), _PLAN_NAMES)
+    return _LIST_ROWS.attach(_list_rows(visible_sips(user)))
 
 
 # A plan's parts as its API representation shows them, each read by the plan's id (compiled once; the plan itself
