@@ -67,11 +67,14 @@ def visible_branches(user) -> list[Q]:
     return [*full_view_branches(user), ~Q(state=State.UTKAST) & Q(forum_id__in=forum_ids(user))]
 
 
-def _any(conditions: list[Q]) -> Q:
+def any_of(conditions: list[Q]) -> Q:
     combined = Q()
     for condition in conditions:
         combined |= condition
     return combined
+
+
+_any = any_of
 
 
 def full_view_q(user) -> Q:

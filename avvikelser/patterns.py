@@ -11,7 +11,9 @@ it), 4. one GROUP BY for the themes (category × direction × agreement), 5.–6
 GROUP BYs over SIPs (how many became active and how many closed per period, for the forum and per pair),
 7.–8. names of the organisations and agreements involved. Python then works on grouped rows only (never one row
 per report): categories are mapped to their current root (a merged category counts under its successor), series
-are zero-filled, and ``signals_spc`` runs per series (O(periods) each).
+are zero-filled, and ``signals_spc`` runs per series (O(periods) each). The whole answer is then kept in the cache
+until anything it shows changes (avvikelser/pattern_cache.py): a repeated request makes 4 queries, the member check
+and the versions among them.
 
 Counting rules (the drill-down applies the same ones, so every number equals the count of reports it opens):
 

@@ -1,17 +1,33 @@
 """Reads of deviations, narrowed by the gate, with what lists and pages show loaded up front."""
 
-from django.core.exceptions import EmptyResultSet
+from functools import cached_property
+
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from avvikelser.access import counterpart_branches, full_view_q, visible_branches, visible_deviations
+from avvikelser.access import (
+    any_of,
+    counterpart_branches,
+    full_view_branches,
+    full_view_q,
+    visible_branches,
+    visible_deviations,
+)
 from avvikelser.models import Category, Comment, Deviation, DeviationChange, State
 from avvikelser.workflow import OPEN
 from organisations.paging import page_bounds
-from organisations.prepared import STAND_IN, stand_in_positions
+from organisations.prepared import (
+    KEYS_MARKER,
+    STAND_IN,
+    NotPreparable,
+    PlannedRows,
+    placeholders,
+    stand_in_positions,
+)
 
 # The order of the deviation lists when none is asked for: the newest sent first.
 LIST_ORDER = ("-submitted_at", "-id")
@@ -25,14 +41,17 @@ RELATED = ("reporter", "reporting_unit", "reporting_organisation", "counterpart_
 REPRESENTED = RELATED[:-1]
 
 
-def deviations_for(user, branches: list[Q] | None = None, related=RELATED, columns=None) -> QuerySet[Deviation]:
+def deviations_for(user, branches: list[Q] | None = None, related=RELATED, columns=None,
+                   full_view: list[Q] | None = None) -> QuerySet[Deviation]:
     """Visible deviations, each annotated with `full_view`: False means the forum's pseudonymised view.
     `branches`: visible_branches(user), when the caller has them already. `related`: the relations to join. Each
     join costs planning time (PostgreSQL weighs every join order: ~6 ms for the nine tables of all of RELATED,
     more than running the query), so a read joins only what it shows. `columns`: if given, only these are read
-    (QuerySet.only(); a joined row's other columns cost parsing and memory for nothing)."""
+    (QuerySet.only(); a joined row's other columns cost parsing and memory for nothing). `full_view`:
+    full_view_branches(user), when the caller has them already."""
+    full = full_view_q(user) if full_view is None else any_of(full_view)
     queryset = (visible_deviations(user, branches=branches)
-                .annotate(full_view=Case(When(full_view_q(user), then=Value(True)), default=Value(False),
+                .annotate(full_view=Case(When(full, then=Value(True)), default=Value(False),
                                          output_field=BooleanField()))
                 .select_related(*related)
                 .order_by(*LIST_ORDER))
@@ -55,14 +74,24 @@ class BranchedList:
 
     ordered = True  # for django.core.paginator
 
-    def __init__(self, matching: QuerySet, branches: list[Q], rows: QuerySet, *, disjoint: bool = False,
-                 shape: str | None = None):
+    def __init__(self, matching: QuerySet, branches: list[Q], rows: QuerySet | None = None, *,
+                 disjoint: bool = False, shape: str | None = None, rows_of=None, full_view: list[Q] | None = None):
         """`disjoint`: no row meets two branches, so UNION ALL (no merging of duplicates) gives the same.
         `shape`: a name for `matching` when it is the same queryset every time (no values that change): the SQL of
-        the count and of the page's keys is then compiled once per shape of the branches (SHAPES)."""
-        self.matching, self.branches, self.rows, self.disjoint = matching, branches, rows, disjoint
+        the count and of the page's keys is then compiled once per shape of the branches (SHAPES).
+        `rows_of` (instead of `rows`): `(name, build)`, where `build(branches, full_view)` makes the rows' queryset
+        (model rows) from the gate's branches and the full view's conditions (`full_view`) — the same queryset for
+        the same name whatever their ids are: with a `shape`, the page's rows are then compiled once too."""
+        self.matching, self.branches, self.disjoint = matching, branches, disjoint
+        self._rows, self.rows_of, self.full_view = rows, rows_of, full_view
         self.shape = shape
         self.ordering = [_plain(field) for field in (matching.query.order_by or ("pk",))]
+
+    @cached_property
+    def rows(self) -> QuerySet:
+        if self._rows is not None:
+            return self._rows
+        return self.rows_of[1](self.branches, self.full_view)
 
     def count(self) -> int:
         if not self.branches:
@@ -117,22 +146,75 @@ class BranchedList:
         order, one round trip and one query fewer than keys, then rows)."""
         if not self.branches or top <= bottom:
             return []
-        connection = connections[self.rows.db]
+        connection = connections[self.matching.db]
         compiled = self._compiled("keys", bottom, top)
         if compiled is None:
             compiled = self._ranges(self.branches, bottom, top).query.get_compiler(connection=connection).as_sql()
         sql, params = compiled
         keys = f"SELECT page.id FROM ({sql}) page"  # noqa: S608 - the ORM's own SQL
         if connection.vendor == "postgresql":
-            # = ANY(ARRAY(…)): the keys first (an InitPlan), then each row by its primary key. As `IN (…)` the
-            # planner may guess the keys many and join the whole gated set to them (200 ms for a large one).
-            meta = self.rows.model._meta
-            column = f"{connection.ops.quote_name(meta.db_table)}.{connection.ops.quote_name(meta.pk.column)}"
-            condition = RawSQL(f"{column} = ANY(ARRAY({keys}))", params,  # noqa: S611
-                               output_field=BooleanField())
+            rows = self._compiled_rows(connection, keys, list(params))
+            if rows is not None:
+                return rows
+            condition = self._keys_condition(connection, keys, params)
         else:
             condition = Q(pk__in=RawSQL(keys, params))  # noqa: S611
         return list(self.rows.filter(condition).order_by(*self.ordering))
+
+    def _keys_condition(self, connection, keys: str, params: list) -> RawSQL:
+        # = ANY(ARRAY(…)): the keys first (an InitPlan), then each row by its primary key. As `IN (…)` the
+        # planner may guess the keys many and join the whole gated set to them (200 ms for a large one).
+        meta = self.matching.model._meta
+        column = f"{connection.ops.quote_name(meta.db_table)}.{connection.ops.quote_name(meta.pk.column)}"
+        return RawSQL(f"{column} = ANY(ARRAY({keys}))", params, output_field=BooleanField())  # noqa: S611
+
+    def _compiled_rows(self, connection, keys: str, keys_params: list) -> list | None:
+        """The page's rows from the rows' query compiled once per shape of the branches and of the full view
+        (SHAPES, like the count and the keys): the ids put in their places and the keys' SQL in the marker's. None
+        where that cannot be done (the caller asks the ORM)."""
+        if self.shape is None or self.rows_of is None:
+            return None
+        try:
+            structure, values = _shape_of(self.branches)
+            full_structure, full_values = _shape_of(self.full_view or [])
+        except _Unshaped:
+            return None
+        key = (self.shape, "rows", self.rows_of[0], tuple(self.ordering), connection.alias, structure,
+               full_structure)
+        compiled = SHAPES.get(key, _UNCOMPILED)
+        if compiled is _UNCOMPILED:
+            if len(SHAPES) >= MAX_SHAPES:
+                SHAPES.clear()
+            compiled = SHAPES[key] = self._compile_rows(connection, structure, full_structure, len(values),
+                                                        len(full_values))
+        if compiled is None:
+            return None
+        plan, before, after, split = compiled
+        params = list(plan.params)
+        for position, value in zip(plan.positions, [*values, *full_values], strict=True):
+            params[position] = value
+        return plan.objects(connection.alias, f"{before}{keys}{after}", [*params[:split], *keys_params,
+                                                                         *params[split:]])
+
+    def _compile_rows(self, connection, structure, full_structure, arity: int, full_arity: int):
+        stand_ins = [STAND_IN + i for i in range(arity + full_arity)]
+        given = iter(stand_ins)
+        branches = _stand_in_branches(self.branches, given)
+        full_view = _stand_in_branches(self.full_view or [], given)
+        if (_shape_of(branches) != (structure, stand_ins[:arity])
+                or _shape_of(full_view) != (full_structure, stand_ins[arity:])):
+            return None
+        queryset = (self.rows_of[1](branches, full_view)
+                    .filter(self._keys_condition(connection, KEYS_MARKER, []))
+                    .order_by(*self.ordering).using(connection.alias))
+        try:
+            plan = PlannedRows(queryset, connection.alias, tuple(stand_ins))
+        except (NotPreparable, EmptyResultSet, FullResultSet):
+            return None
+        parts = plan.sql.split(KEYS_MARKER)
+        if len(parts) != 2 or queryset._prefetch_related_lookups:
+            return None
+        return plan, parts[0], parts[1], placeholders(parts[0])
 
     def _compiled(self, kind: str, bottom: int = 0, top: int = 0) -> tuple[str, list] | None:
         """(sql, params) of the count or of the page's keys from SHAPES, or None: build it through the ORM."""
@@ -252,9 +334,11 @@ def deviation_list(user, matching: QuerySet, related=RELATED, columns=None, shap
     """A list of visible deviations: `matching` (Deviation rows with the list's filters and order, not gated)
     within the gate, paged by BranchPaginator, the page's rows read through `deviations_for`. `shape`: see
     BranchedList (a name that stands for `matching`, the same queryset whenever it is given)."""
-    branches = visible_branches(user)
-    return BranchedList(matching, branches, deviations_for(user, branches=branches, related=related,
-                                                           columns=columns), shape=shape)
+    branches, full_view = visible_branches(user), full_view_branches(user)
+
+    def rows(branches, full_view):
+        return deviations_for(user, branches=branches, related=related, columns=columns, full_view=full_view)
+    return BranchedList(matching, branches, rows_of=((related, columns), rows), full_view=full_view, shape=shape)
 
 
 def matching_deviations() -> QuerySet[Deviation]:

@@ -63,7 +63,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", default="samverkan_bench")
     parser.add_argument("--scale", default="national")
-    parser.add_argument("--users", default="5,10,15,20,25,30,40", help="concurrent users per step, comma-separated")
+    parser.add_argument("--users", default="5,10,20,30,35,40,50", help="concurrent users per step, comma-separated")
     parser.add_argument("--spawn-rate", type=float, default=20)
     parser.add_argument("--seconds", type=int, default=30, help="seconds per step")
     parser.add_argument("--workers", type=int, default=4)

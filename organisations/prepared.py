@@ -122,6 +122,12 @@ class _NotPreparable(Exception):
     pass
 
 
+# For other modules that compile rows their own way (avvikelser.queries.BranchedList): the compiled queryset and
+# its objects, and the error when its stand-ins cannot be placed.
+PlannedRows = _Plan
+NotPreparable = _NotPreparable
+
+
 class Prepared:
     """`Prepared(Model, lambda pk: Model.objects.filter(...=pk)...)`, called with the values: the list of objects
     the queryset would give. The builder takes integers, strings or tuples of them (for `__in`; compiled once
@@ -200,8 +206,13 @@ class PreparedSQL:
 
 
 # Where the keys' subquery goes while compiling PreparedRows: a query no row answers, found in the SQL and replaced.
-_KEYS_MARKER = f"SELECT {STAND_IN} /* keys */"
+KEYS_MARKER = f"SELECT {STAND_IN} /* keys */"
 _PLACEHOLDER = re.compile(r"%[%s]")
+
+
+def placeholders(sql: str) -> int:
+    """How many values `sql` (Django's compiled SQL: `%s`, a literal percent doubled) takes."""
+    return sum(1 for found in _PLACEHOLDER.findall(sql) if found == "%s")
 
 
 class PreparedRows:
@@ -260,14 +271,14 @@ class PreparedRows:
             if key not in self._plans:
                 if len(self._plans) > 64:  # yesterday's plans and rare orders
                     self._plans.clear()
-                queryset = (self.build(today).filter(pk__in=RawSQL(_KEYS_MARKER, [])).order_by(*ordering)  # noqa: S611
+                queryset = (self.build(today).filter(pk__in=RawSQL(KEYS_MARKER, [])).order_by(*ordering)  # noqa: S611
                             .using(db))
                 compiled = None
                 try:
                     plan = _Plan(queryset, db, ())
-                    parts = plan.sql.split(_KEYS_MARKER)
+                    parts = plan.sql.split(KEYS_MARKER)
                     if len(parts) == 2 and not queryset._prefetch_related_lookups:
-                        split = sum(1 for m in _PLACEHOLDER.findall(parts[0]) if m == "%s")
+                        split = placeholders(parts[0])
                         compiled = (plan, parts[0], parts[1], split)
                 except (_NotPreparable, EmptyResultSet, FullResultSet):
                     compiled = None

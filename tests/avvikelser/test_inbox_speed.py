@@ -28,7 +28,7 @@ from frontend.avvikelser_views import _row, _with_overdue
 from organisations import access as org_access
 from organisations.models import Organisation, Role, User
 from organisations.paging import LateRowPaginator
-from tests.conftest import client_for
+from tests.conftest import client_for, requires_postgres
 from tests.factories import OrganisationFactory, UnitFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -315,3 +315,34 @@ def test_the_inbox_renders_the_same_rows_as_the_former_template(inbox_world, lan
             assert shown in rendered
     if odd_names:
         assert "Kommun &lt;A&gt; &amp; &quot;B&quot; &#x27;C&#x27;" in rendered and "&lt;&amp;&gt;" in rendered
+
+
+def test_the_api_lists_rows_compiled_once_per_shape_are_the_orms(inbox_world):
+    """deviation_list with a shape: the page's rows (with `full_view`) come from SQL compiled once per shape of the
+    gate's branches and of the full view, run with each user's ids — the same rows, in the same order and with the
+    same view, as the rows' queryset read through the ORM."""
+    from api.views.avvikelser import REPRESENTED_COLUMNS
+
+    requires_postgres()
+    s = inbox_world
+    queries.SHAPES.clear()
+    users = (s.contact, s.plain, s.reporter, s.outsider, s.world.outsider, s.contact)
+    for ordering in (queries.LIST_ORDER, ("answer_due_at", "id")):
+        for user in users:
+            user = fresh(user)
+            matching = queries.matching_deviations().order_by(*ordering)
+            compiled = queries.deviation_list(user, matching, related=queries.REPRESENTED,
+                                              columns=REPRESENTED_COLUMNS, shape=f"test {ordering}")
+            orm = queries.BranchedList(matching, compiled.branches, compiled.rows)
+            for page_size in (7, 50):
+                new, old = queries.BranchPaginator(compiled, page_size), queries.BranchPaginator(orm, page_size)
+                assert new.count == old.count
+                for number in old.page_range:
+                    got, expected = new.page(number), old.page(number)
+                    assert [(d.pk, d.full_view) for d in got] == [(d.pk, d.full_view) for d in expected]
+                    assert [drf(d) for d in got] == [drf(d) for d in expected]
+    rows = [compiled for key, compiled in queries.SHAPES.items() if key[1] == "rows"]
+    assert rows and all(compiled is not None for compiled in rows)
+    assert any(not d.full_view for d in queries.BranchPaginator(
+        queries.deviation_list(fresh(s.contact), queries.matching_deviations(), related=queries.REPRESENTED,
+                               columns=REPRESENTED_COLUMNS, shape="test"), 200).page(1))  # the forum's view too
