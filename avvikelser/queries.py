@@ -24,8 +24,8 @@ from organisations.prepared import (
     KEYS_MARKER,
     STAND_IN,
     NotPreparable,
-    PlannedRows,
     placeholders,
+    planned,
     stand_in_positions,
 )
 
@@ -208,11 +208,11 @@ class BranchedList:
                     .filter(self._keys_condition(connection, KEYS_MARKER, []))
                     .order_by(*self.ordering).using(connection.alias))
         try:
-            plan = PlannedRows(queryset, connection.alias, tuple(stand_ins))
+            plan = planned(queryset, connection.alias, tuple(stand_ins))
         except (NotPreparable, EmptyResultSet, FullResultSet):
             return None
         parts = plan.sql.split(KEYS_MARKER)
-        if len(parts) != 2 or queryset._prefetch_related_lookups:
+        if len(parts) != 2:
             return None
         return plan, parts[0], parts[1], placeholders(parts[0])
 
@@ -403,14 +403,18 @@ def inbox_for(user, rows=None) -> BranchedList:
     The counterpart's branches of the gate: each is one range of an index over the open reports. The page's rows
     are read through those same branches (they are the gate's, so no forum lookup is needed); `rows`, if given,
     makes the rows' queryset of the gated reports (`visible_deviations` of those branches: columns, joins, or a
-    values_list)."""
+    values_list) — a module-level function, not a new one per request: the rows are compiled once per function."""
     branches = counterpart_branches(user)
+    matching = Deviation.objects.filter(state__in=OPEN).order_by(*INBOX_ORDER)
     if rows is None:
-        gated = deviations_for(user, branches=branches)
-    else:  # the counterpart sees all of them in full: no `full_view` to compute
-        gated = rows(visible_deviations(user, branches=branches))
-    return BranchedList(Deviation.objects.filter(state__in=OPEN).order_by(*INBOX_ORDER), branches, gated,
-                        disjoint=True, shape="inbox")
+        return BranchedList(matching, branches, deviations_for(user, branches=branches), disjoint=True,
+                            shape="inbox")
+
+    # The counterpart sees all of them in full: no `full_view` to compute. `rows` is the same function on every
+    # request (a module's), so the page's rows are compiled once per shape of the branches.
+    def gated(branches, _full_view):
+        return rows(visible_deviations(user, branches=branches))
+    return BranchedList(matching, branches, rows_of=(rows, gated), disjoint=True, shape="inbox")
 
 
 def comments_of(deviation) -> QuerySet[Comment]:

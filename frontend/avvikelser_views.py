@@ -287,13 +287,17 @@ def _escape(value) -> str:
     return value if isinstance(value, SafeData) else html.escape(str(value))
 
 
+def _inbox_rows(gated):
+    return gated.values_list(*INBOX_COLUMNS, named=True)
+
+
 @avvikelse_view
 def inbox(request):
     """'Att besvara': open reports against the user's organisation (as its contact person) or unit, due first."""
     user = request.user
     now = timezone.now()
     # The rows read only the columns the page shows (not the reports' free text), joined with what it names.
-    inbox = queries.inbox_for(user, rows=lambda gated: gated.values_list(*INBOX_COLUMNS, named=True))
+    inbox = queries.inbox_for(user, rows=_inbox_rows)
     page = queries.BranchPaginator(inbox, PAGE_SIZE).get_page(request.GET.get("sida"))
     texts = InboxRows(now)
     return render(request, "avvikelser/inbox.html", {

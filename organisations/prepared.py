@@ -22,7 +22,8 @@ from collections.abc import Callable
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections, models, router
 from django.db.models.expressions import RawSQL
-from django.db.models.query import get_related_populators
+from django.db.models.query import ModelIterable, NamedValuesListIterable, get_related_populators
+from django.db.models.utils import create_namedtuple_class
 from django.utils import timezone
 
 # Stand-ins for the values while compiling: integers no key or flag ever takes, strings no column holds (a NUL
@@ -122,9 +123,51 @@ class _NotPreparable(Exception):
     pass
 
 
-# For other modules that compile rows their own way (avvikelser.queries.BranchedList): the compiled queryset and
-# its objects, and the error when its stand-ins cannot be placed.
-PlannedRows = _Plan
+class _NamedValuesPlan:
+    """A compiled `values_list(*fields, named=True)` queryset: its SQL, where the values go, and how rows become
+    the named tuples Django's NamedValuesListIterable makes (the same converters, the same field order)."""
+
+    def __init__(self, queryset: models.QuerySet, db: str, stand_ins: tuple[int, ...]):
+        if queryset._iterable_class is not NamedValuesListIterable or not queryset._fields:
+            raise _NotPreparable
+        query = queryset.query
+        compiler = query.get_compiler(using=db)
+        sql, params = compiler.as_sql()
+        positions = stand_in_positions(params, stand_ins)
+        if positions is None:
+            raise _NotPreparable
+        self.sql, self.params, self.positions = sql, list(params), positions
+        self.compiler = compiler
+        self.converters = compiler.get_converters([column[0] for column in compiler.select[0:compiler.col_count]])
+        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        fields = [*queryset._fields, *(f for f in query.annotation_select if f not in queryset._fields)]
+        index = {name: i for i, name in enumerate(names)}
+        self.order = None if fields == names else [index[f] for f in fields]
+        self.tuple_class = create_namedtuple_class(*queryset._fields)
+
+    def objects(self, db: str, sql: str, params: list) -> list:
+        with connections[db].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        new, tuple_class, order = tuple.__new__, self.tuple_class, self.order
+        if order is not None:
+            return [new(tuple_class, [row[i] for i in order]) for row in rows]
+        return [new(tuple_class, tuple(row)) for row in rows]
+
+
+def planned(queryset: models.QuerySet, db: str, stand_ins: tuple[int, ...]):
+    """For other modules that compile rows their own way (avvikelser.queries.BranchedList): the compiled queryset
+    — model rows or named value tuples — with `sql`, `params`, `positions` and `objects(db, sql, params)`.
+    Raises NotPreparable (or EmptyResultSet/FullResultSet) when it cannot be compiled so."""
+    if queryset._iterable_class is NamedValuesListIterable:
+        return _NamedValuesPlan(queryset, db, stand_ins)
+    if queryset._iterable_class is not ModelIterable or queryset._prefetch_related_lookups:
+        raise _NotPreparable
+    return _Plan(queryset, db, stand_ins)
+
+
 NotPreparable = _NotPreparable
 
 

@@ -346,3 +346,31 @@ def test_the_api_lists_rows_compiled_once_per_shape_are_the_orms(inbox_world):
     assert any(not d.full_view for d in queries.BranchPaginator(
         queries.deviation_list(fresh(s.contact), queries.matching_deviations(), related=queries.REPRESENTED,
                                columns=REPRESENTED_COLUMNS, shape="test"), 200).page(1))  # the forum's view too
+
+
+def test_the_html_inboxs_value_rows_compiled_once_per_shape_are_the_orms(inbox_world):
+    """The HTML inbox reads named value tuples (frontend `_inbox_rows`); compiled once per shape of the branches,
+    they are the tuples the ORM's values_list gives, field by field."""
+    from frontend.avvikelser_views import _inbox_rows
+
+    requires_postgres()
+    s = inbox_world
+    both = member(s.world.unit_a, Role.BEHANDLARE, username="both_sides_html")
+    member(s.world.unit_b, Role.BEHANDLARE, user=both)
+    for organisation in (s.world.org_a, s.world.org_b):
+        ContactPerson.objects.create(organisation=organisation, user=both)
+    queries.SHAPES.clear()
+    for user in (s.contact, s.plain, s.reporter, s.outsider, both, s.contact):
+        user = fresh(user)
+        compiled = queries.inbox_for(user, rows=_inbox_rows)
+        orm = queries.BranchedList(compiled.matching, compiled.branches, compiled.rows, disjoint=True)
+        for page_size in (7, 50):
+            new, old = queries.BranchPaginator(compiled, page_size), queries.BranchPaginator(orm, page_size)
+            assert new.count == old.count
+            for number in old.page_range:
+                got, expected = list(new.page(number)), list(old.page(number))
+                assert got == expected
+                assert [row._asdict() for row in got] == [row._asdict() for row in expected]
+                assert all(type(row).__name__ == "Row" for row in got)
+    rows = [compiled for key, compiled in queries.SHAPES.items() if key[1] == "rows"]
+    assert len(rows) >= 3 and all(compiled is not None for compiled in rows)
