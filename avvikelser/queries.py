@@ -80,8 +80,9 @@ class BranchedList:
         `shape`: a name for `matching` when it is the same queryset every time (no values that change): the SQL of
         the count and of the page's keys is then compiled once per shape of the branches (SHAPES).
         `rows_of` (instead of `rows`): `(name, build)`, where `build(branches, full_view)` makes the rows' queryset
-        (model rows) from the gate's branches and the full view's conditions (`full_view`) — the same queryset for
-        the same name whatever their ids are: with a `shape`, the page's rows are then compiled once too."""
+        (model rows or named value tuples) from the gate's branches and the full view's conditions (`full_view`) —
+        the same queryset for the same name whatever their ids are: with a `shape`, the page's rows are then
+        compiled once too (organisations.prepared.planned)."""
         self.matching, self.branches, self.disjoint = matching, branches, disjoint
         self._rows, self.rows_of, self.full_view = rows, rows_of, full_view
         self.shape = shape

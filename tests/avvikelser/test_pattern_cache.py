@@ -211,3 +211,16 @@ def test_the_api_sends_what_drf_would_render(cached, settings, kept_answers):
         assert b"\\u2028" in response.content
     pretty = api(w.leader).get(path, {"period_start": START.isoformat()}, HTTP_ACCEPT="application/json; indent=2")
     assert pretty.json() == response.json() and b'\n  "forum"' in pretty.content
+
+
+def test_a_kept_answer_is_the_same_data_for_the_pages_too(cached):
+    """The HTML page and the compilation read the data (patterns_for), not the JSON: a kept answer, read back from
+    its JSON, equals the computed one value for value."""
+    from avvikelser import patterns
+
+    w = cached
+    params = {"period_start": START, "period_end": datetime.date(2025, 6, 30)}
+    computed_now = patterns.patterns_for(w.forum, **params)
+    kept = patterns.patterns_for(w.forum, **params)
+    assert kept == computed_now
+    assert patterns.pattern_answer(w.forum, **params).encoded_json  # from the cache this time
