@@ -3,7 +3,7 @@ the reports, and a rebuild. The triggers that maintain it are in migration 0006_
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import connection, transaction
 
 KEY = ("forum_id, fragment_start, category_id, reporting_organisation_id, counterpart_organisation_id, "
        "agreement_id, agreement_other")
@@ -37,10 +37,11 @@ def differences(forum_id: int | None = None) -> list[tuple]:
 
 
 def rebuild() -> int:
-    """Recount everything from the reports (a repair; the triggers keep it exact otherwise)."""
+    """Recount everything from the reports (a repair; the triggers keep it exact otherwise), in one transaction:
+    a failure half-way leaves the rollup as it was, and no reader ever sees it empty."""
     if not enabled():
         return 0
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM avvikelser_forumpatterncount")
         cursor.execute(f"INSERT INTO avvikelser_forumpatterncount ({KEY}, n, first_day, last_day) {_FROM_REPORTS}")
         return cursor.rowcount

@@ -96,3 +96,13 @@ def test_pattern_view_reads_the_same_numbers_from_the_rollup(world, forum, granu
     from_reports = patterns.patterns_for(forum, **params)
     assert from_rollup == from_reports
     assert from_rollup["total"] > 0 and from_rollup["themes"]
+
+
+def test_a_rebuild_that_fails_half_way_leaves_the_rollup_as_it_was(world, forum, monkeypatch):
+    bulk(world, forum, [datetime.date(2024, 5, d) for d in range(1, 29)])
+    before = sorted(ForumPatternCount.objects.values_list("fragment_start", "n"))
+    assert before
+    monkeypatch.setattr(rollup, "_FROM_REPORTS", "SELECT no_such_column FROM avvikelser_deviation")
+    with pytest.raises(Exception, match="no_such_column"):
+        rollup.rebuild()
+    assert sorted(ForumPatternCount.objects.values_list("fragment_start", "n")) == before
