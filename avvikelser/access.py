@@ -74,11 +74,9 @@ def any_of(conditions: list[Q]) -> Q:
     return combined
 
 
-_any = any_of
-
 
 def full_view_q(user) -> Q:
-    return _any(full_view_branches(user))
+    return any_of(full_view_branches(user))
 
 
 def visible_deviations(user, queryset: QuerySet | None = None, branches: list[Q] | None = None) -> QuerySet:
@@ -87,7 +85,7 @@ def visible_deviations(user, queryset: QuerySet | None = None, branches: list[Q]
     branches = visible_branches(user) if branches is None else branches
     if not branches:
         return queryset.none()
-    return queryset.filter(_any(branches))
+    return queryset.filter(any_of(branches))
 
 
 def get_deviation(user, pk) -> Deviation:

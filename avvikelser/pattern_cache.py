@@ -88,6 +88,5 @@ def invalidate_all() -> None:
     """After writes that bypassed the triggers (a load in replica mode): every kept answer is out of date."""
     if not rollup.enabled():
         return
-    with connection.cursor() as cursor:
-        cursor.execute("""INSERT INTO avvikelser_patternstamp AS s (forum_id, version) VALUES (%s, 1)
-                          ON CONFLICT (forum_id) DO UPDATE SET version = s.version + 1""", [PatternStamp.DIRECTORY])
+    with connection.cursor() as cursor:  # the triggers' own function (migration 0008)
+        cursor.execute("SELECT avvikelser_patternstamp_bump(ARRAY[%s]::bigint[])", [PatternStamp.DIRECTORY])

@@ -23,8 +23,8 @@ from organisations.paging import page_bounds
 from organisations.prepared import (
     KEYS_MARKER,
     STAND_IN,
+    KeyedPlan,
     NotPreparable,
-    placeholders,
     planned,
     stand_in_positions,
 )
@@ -190,12 +190,10 @@ class BranchedList:
                                                         len(full_values))
         if compiled is None:
             return None
-        plan, before, after, split = compiled
-        params = list(plan.params)
-        for position, value in zip(plan.positions, [*values, *full_values], strict=True):
+        params = list(compiled.plan.params)
+        for position, value in zip(compiled.plan.positions, [*values, *full_values], strict=True):
             params[position] = value
-        return plan.objects(connection.alias, f"{before}{keys}{after}", [*params[:split], *keys_params,
-                                                                         *params[split:]])
+        return compiled.objects(connection.alias, params, keys, keys_params)
 
     def _compile_rows(self, connection, structure, full_structure, arity: int, full_arity: int):
         stand_ins = [STAND_IN + i for i in range(arity + full_arity)]
@@ -209,13 +207,9 @@ class BranchedList:
                     .filter(self._keys_condition(connection, KEYS_MARKER, []))
                     .order_by(*self.ordering).using(connection.alias))
         try:
-            plan = planned(queryset, connection.alias, tuple(stand_ins))
+            return KeyedPlan(planned(queryset, connection.alias, tuple(stand_ins)))
         except (NotPreparable, EmptyResultSet, FullResultSet):
             return None
-        parts = plan.sql.split(KEYS_MARKER)
-        if len(parts) != 2:
-            return None
-        return plan, parts[0], parts[1], placeholders(parts[0])
 
     def _compiled(self, kind: str, bottom: int = 0, top: int = 0) -> tuple[str, list] | None:
         """(sql, params) of the count or of the page's keys from SHAPES, or None: build it through the ORM."""

@@ -75,8 +75,16 @@ def forget_all() -> None:
         prepared.forget()
 
 
-class _Plan:
-    """One compiled queryset: its SQL, where the values go among its parameters, and how rows become objects."""
+class _NotPreparable(Exception):
+    pass
+
+
+NotPreparable = _NotPreparable
+
+
+class _Compiled:
+    """One compiled queryset: its SQL, where the stand-ins went among its parameters, and its converters. Subclasses
+    turn the converted rows into what the queryset's iterable would give."""
 
     def __init__(self, queryset: models.QuerySet, db: str, stand_ins: tuple[int, ...]):
         compiler = queryset.query.get_compiler(using=db)
@@ -86,14 +94,7 @@ class _Plan:
             raise _NotPreparable
         self.sql, self.params, self.positions = sql, list(params), positions
         self.compiler = compiler
-        select, klass_info = compiler.select, compiler.klass_info
-        self.model = klass_info["model"]
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        self.own = slice(start, end)
-        self.init_list = [column[0].target.attname for column in select[start:end]]
-        self.annotations = dict(compiler.annotation_col_map or {})
-        self.related = get_related_populators(klass_info, select, db)
-        self.converters = compiler.get_converters([column[0] for column in select[0:compiler.col_count]])
+        self.converters = compiler.get_converters([column[0] for column in compiler.select[0:compiler.col_count]])
 
     def run(self, db: str, values: tuple) -> list:
         params = list(self.params)
@@ -102,12 +103,32 @@ class _Plan:
         return self.objects(db, self.sql, params)
 
     def objects(self, db: str, sql: str, params: list) -> list:
-        """The objects of this plan's SQL (or of `sql`: the same with other text where the values go)."""
+        """The results of this plan's SQL (or of `sql`: the same with other text where the values go)."""
         with connections[db].cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         if self.converters:
             rows = self.compiler.apply_converters(rows, self.converters)
+        return self.build(db, rows)
+
+    def build(self, db: str, rows) -> list:
+        raise NotImplementedError
+
+
+class _Plan(_Compiled):
+    """Model rows, built as Django's ModelIterable builds them (the same compiler and related populators)."""
+
+    def __init__(self, queryset: models.QuerySet, db: str, stand_ins: tuple[int, ...]):
+        super().__init__(queryset, db, stand_ins)
+        select, klass_info = self.compiler.select, self.compiler.klass_info
+        self.model = klass_info["model"]
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        self.own = slice(start, end)
+        self.init_list = [column[0].target.attname for column in select[start:end]]
+        self.annotations = dict(self.compiler.annotation_col_map or {})
+        self.related = get_related_populators(klass_info, select, db)
+
+    def build(self, db: str, rows) -> list:
         objects = []
         for row in rows:
             obj = self.model.from_db(db, self.init_list, row[self.own])
@@ -119,74 +140,86 @@ class _Plan:
         return objects
 
 
-class _NotPreparable(Exception):
-    pass
-
-
-class _NamedValuesPlan:
-    """A compiled `values_list(*fields, named=True)` queryset: its SQL, where the values go, and how rows become
-    the named tuples Django's NamedValuesListIterable makes (the same converters, the same field order)."""
+class _NamedValuesPlan(_Compiled):
+    """`values_list(*fields, named=True)` rows: the named tuples Django's NamedValuesListIterable makes, in the same
+    field order."""
 
     def __init__(self, queryset: models.QuerySet, db: str, stand_ins: tuple[int, ...]):
-        if queryset._iterable_class is not NamedValuesListIterable or not queryset._fields:
+        if not queryset._fields:
             raise _NotPreparable
+        super().__init__(queryset, db, stand_ins)
         query = queryset.query
-        compiler = query.get_compiler(using=db)
-        sql, params = compiler.as_sql()
-        positions = stand_in_positions(params, stand_ins)
-        if positions is None:
-            raise _NotPreparable
-        self.sql, self.params, self.positions = sql, list(params), positions
-        self.compiler = compiler
-        self.converters = compiler.get_converters([column[0] for column in compiler.select[0:compiler.col_count]])
         names = [*query.extra_select, *query.values_select, *query.annotation_select]
         fields = [*queryset._fields, *(f for f in query.annotation_select if f not in queryset._fields)]
         index = {name: i for i, name in enumerate(names)}
         self.order = None if fields == names else [index[f] for f in fields]
         self.tuple_class = create_namedtuple_class(*queryset._fields)
 
-    def objects(self, db: str, sql: str, params: list) -> list:
-        with connections[db].cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        if self.converters:
-            rows = self.compiler.apply_converters(rows, self.converters)
+    def build(self, db: str, rows) -> list:
         new, tuple_class, order = tuple.__new__, self.tuple_class, self.order
         if order is not None:
             return [new(tuple_class, [row[i] for i in order]) for row in rows]
         return [new(tuple_class, tuple(row)) for row in rows]
 
 
-def planned(queryset: models.QuerySet, db: str, stand_ins: tuple[int, ...]):
-    """For other modules that compile rows their own way (avvikelser.queries.BranchedList): the compiled queryset
-    — model rows or named value tuples — with `sql`, `params`, `positions` and `objects(db, sql, params)`.
-    Raises NotPreparable (or EmptyResultSet/FullResultSet) when it cannot be compiled so."""
+def planned(queryset: models.QuerySet, db: str, stand_ins: tuple[int, ...]) -> _Compiled:
+    """The compiled queryset — model rows or named value tuples — with `sql`, `params`, `positions`, `run(db,
+    values)` and `objects(db, sql, params)`. Raises NotPreparable (or EmptyResultSet/FullResultSet) when it cannot
+    be compiled so (a prefetch, another iterable, stand-ins not each found once)."""
     if queryset._iterable_class is NamedValuesListIterable:
         return _NamedValuesPlan(queryset, db, stand_ins)
-    if queryset._iterable_class is not ModelIterable or queryset._prefetch_related_lookups:
+    if (queryset._iterable_class is not ModelIterable or queryset._prefetch_related_lookups
+            or queryset._known_related_objects):
         raise _NotPreparable
     return _Plan(queryset, db, stand_ins)
 
 
-NotPreparable = _NotPreparable
+# Where a page's keys go while compiling rows by their keys (PreparedRows, avvikelser.queries.BranchedList): a query
+# no row answers, found in the compiled SQL and replaced by the keys' own.
+KEYS_MARKER = f"SELECT {STAND_IN} /* keys */"
+_PLACEHOLDER = re.compile(r"%[%s]")
 
 
-class Prepared:
-    """`Prepared(Model, lambda pk: Model.objects.filter(...=pk)...)`, called with the values: the list of objects
-    the queryset would give. The builder takes integers, strings or tuples of them (for `__in`; compiled once
-    per length), uses each exactly once, and builds the same queryset whatever they are (no clock, no settings
-    read per call): it is compiled once."""
+class KeyedPlan:
+    """A compiled plan whose SQL holds KEYS_MARKER once: `objects()` runs it with the keys' SQL in its place."""
 
-    def __init__(self, model: type[models.Model], build: Callable[..., models.QuerySet]):
-        self.model = model
-        self.build = build
-        self._plans: dict[tuple, _Plan | None] = {}  # by database and the values' types
+    def __init__(self, plan: _Compiled):
+        before, marker, after = plan.sql.partition(KEYS_MARKER)
+        if not marker or KEYS_MARKER in after:
+            raise _NotPreparable
+        self.plan, self.before, self.after = plan, before, after
+        # The parameters before the marker: Django's placeholders (`%s`; a literal percent is doubled).
+        self.split = sum(1 for found in _PLACEHOLDER.findall(before) if found == "%s")
+
+    def objects(self, db: str, params: list, keys_sql: str, keys_params: list) -> list:
+        """`params`: the plan's parameters with the real values in their places."""
+        return self.plan.objects(db, f"{self.before}{keys_sql}{self.after}",
+                                 [*params[:self.split], *keys_params, *params[self.split:]])
+
+
+class _Cache:
+    """Compiled plans kept per process, forgotten together (forget_all)."""
+
+    def __init__(self):
+        self._plans: dict[tuple, object] = {}
         self._lock = threading.Lock()
         _ALL.add(self)
 
     def forget(self) -> None:
         with self._lock:
             self._plans.clear()
+
+
+class Prepared(_Cache):
+    """`Prepared(Model, lambda pk: Model.objects.filter(...=pk)...)`, called with the values: the list of objects
+    the queryset would give. The builder takes integers, strings or tuples of them (for `__in`; compiled once
+    per length), uses each exactly once, and builds the same queryset whatever they are (no clock, no settings
+    read per call): it is compiled once (per database and the values' types)."""
+
+    def __init__(self, model: type[models.Model], build: Callable[..., models.QuerySet]):
+        super().__init__()
+        self.model = model
+        self.build = build
 
     def __call__(self, *values: int | str | tuple) -> list:
         db = router.db_for_read(self.model)
@@ -196,39 +229,28 @@ class Prepared:
             return list(self.build(*values).using(db))
         return plan.run(db, _flat(values))
 
-    def _prepare(self, key: tuple, db: str, values: tuple) -> _Plan | None:
+    def _prepare(self, key: tuple, db: str, values: tuple) -> _Compiled | None:
         with self._lock:
             if key not in self._plans:
                 stand_ins = _stand_ins(values)
                 queryset = self.build(*stand_ins).using(db)
-                plan = None
-                if not queryset._prefetch_related_lookups and not queryset._known_related_objects:
-                    try:
-                        plan = _Plan(queryset, db, tuple(_flat(stand_ins)))
-                    except (_NotPreparable, EmptyResultSet, FullResultSet):
-                        plan = None  # e.g. an empty `__in` set: Django answers without SQL or differently
+                try:
+                    plan = planned(queryset, db, tuple(_flat(stand_ins)))
+                except (_NotPreparable, EmptyResultSet, FullResultSet):
+                    plan = None  # e.g. an empty `__in` set: Django answers without SQL or differently
                 self._plans[key] = plan
             return self._plans[key]
 
 
-class PreparedSQL:
+class PreparedSQL(_Cache):
     """SQL made from a compiled queryset (e.g. wrapped in an aggregate), compiled once per key and shape of the
     values with stand-ins, as Prepared does; `sql()` gives it with the real values in their places."""
-
-    def __init__(self):
-        self._compiled: dict[tuple, tuple | None] = {}
-        self._lock = threading.Lock()
-        _ALL.add(self)
-
-    def forget(self) -> None:
-        with self._lock:
-            self._compiled.clear()
 
     def sql(self, key: tuple, values: tuple, compile_: Callable[..., tuple[str, list]]) -> tuple[str, list] | None:
         """(sql, params) for `values`; `compile_(*stand_ins)` gives (sql, params) with stand-ins. None when the
         stand-ins cannot be placed (the caller then compiles with the real values)."""
         full_key = (*key, *map(_signature, values))
-        if full_key not in self._compiled:
+        if full_key not in self._plans:
             stand_ins = _stand_ins(values)
             try:
                 sql, params = compile_(*stand_ins)
@@ -237,8 +259,8 @@ class PreparedSQL:
             except (EmptyResultSet, FullResultSet):
                 entry = None
             with self._lock:
-                self._compiled[full_key] = entry
-        entry = self._compiled[full_key]
+                self._plans[full_key] = entry
+        entry = self._plans[full_key]
         if entry is None:
             return None
         sql, params, positions = entry
@@ -248,17 +270,7 @@ class PreparedSQL:
         return sql, params
 
 
-# Where the keys' subquery goes while compiling PreparedRows: a query no row answers, found in the SQL and replaced.
-KEYS_MARKER = f"SELECT {STAND_IN} /* keys */"
-_PLACEHOLDER = re.compile(r"%[%s]")
-
-
-def placeholders(sql: str) -> int:
-    """How many values `sql` (Django's compiled SQL: `%s`, a literal percent doubled) takes."""
-    return sum(1 for found in _PLACEHOLDER.findall(sql) if found == "%s")
-
-
-class PreparedRows:
+class PreparedRows(_Cache):
     """The rows of a list page by a subquery of their keys, compiled once per database, order and day.
 
     `PreparedRows(Model, lambda today: queryset)`: `rows(db, ordering, keys_sql, keys_params)` gives what
@@ -269,15 +281,9 @@ class PreparedRows:
     is: the same annotations, joins and columns)."""
 
     def __init__(self, model: type[models.Model], build: Callable[..., models.QuerySet]):
+        super().__init__()
         self.model = model
         self.build = build
-        self._plans: dict[tuple, tuple | None] = {}
-        self._lock = threading.Lock()
-        _ALL.add(self)
-
-    def forget(self) -> None:
-        with self._lock:
-            self._plans.clear()
 
     @staticmethod
     def signature(queryset: models.QuerySet) -> tuple:
@@ -301,14 +307,12 @@ class PreparedRows:
     def rows(self, db: str, ordering: tuple, keys_sql: str, keys_params: list) -> list | None:
         """The rows in `ordering`; None when this queryset cannot be compiled so (the caller asks the ORM)."""
         key = (db, ordering, timezone.localdate())
-        compiled = self._plans[key] if key in self._plans else self._compile(key)
-        if compiled is None:
+        keyed = self._plans[key] if key in self._plans else self._compile(key)
+        if keyed is None:
             return None
-        plan, before, after, split = compiled
-        return plan.objects(db, f"{before}{keys_sql}{after}",
-                            [*plan.params[:split], *keys_params, *plan.params[split:]])
+        return keyed.objects(db, keyed.plan.params, keys_sql, keys_params)
 
-    def _compile(self, key: tuple) -> tuple | None:
+    def _compile(self, key: tuple) -> KeyedPlan | None:
         db, ordering, today = key
         with self._lock:
             if key not in self._plans:
@@ -316,14 +320,9 @@ class PreparedRows:
                     self._plans.clear()
                 queryset = (self.build(today).filter(pk__in=RawSQL(KEYS_MARKER, [])).order_by(*ordering)  # noqa: S611
                             .using(db))
-                compiled = None
                 try:
-                    plan = _Plan(queryset, db, ())
-                    parts = plan.sql.split(KEYS_MARKER)
-                    if len(parts) == 2 and not queryset._prefetch_related_lookups:
-                        split = placeholders(parts[0])
-                        compiled = (plan, parts[0], parts[1], split)
+                    keyed = KeyedPlan(planned(queryset, db, ()))
                 except (_NotPreparable, EmptyResultSet, FullResultSet):
-                    compiled = None
-                self._plans[key] = compiled
+                    keyed = None
+                self._plans[key] = keyed
             return self._plans[key]

@@ -3,6 +3,7 @@ import shutil
 from dataclasses import dataclass, field
 
 import pytest
+from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from organisations.models import Organisation, Role, Unit, User
@@ -54,6 +55,16 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request with another language (a cookie, Accept-Language) leaves it active in the thread after the response,
+    # as LocaleMiddleware does; the next test must start in the default language, as a new request would.
+    from django.utils import translation
+
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

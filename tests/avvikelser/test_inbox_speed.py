@@ -114,6 +114,15 @@ def fresh(user):
     return User.objects.get(pk=user.pk)
 
 
+def both_sides(s):
+    """A member of unit_a and unit_b, contact person of both organisations: every branch of the gate at once."""
+    both = member(s.world.unit_a, Role.BEHANDLARE, username="both_sides")
+    member(s.world.unit_b, Role.BEHANDLARE, user=both)
+    for organisation in (s.world.org_a, s.world.org_b):
+        ContactPerson.objects.create(organisation=organisation, user=both)
+    return both
+
+
 def old_inbox(user):
     """The inbox's query before issue #7: the gate's OR, then the counterpart's condition."""
     return (queries.deviations_for(user).filter(state__in=OPEN)
@@ -158,10 +167,7 @@ def test_the_inbox_compiled_once_per_shape_answers_as_the_orm(inbox_world):
     """queries.SHAPES: the inbox's count and page keys compiled once per shape of the gate's branches (how many
     organisations and units), then run with each user's own ids, give what the ORM gives."""
     s = inbox_world
-    both = member(s.world.unit_a, Role.BEHANDLARE, username="both_sides")
-    member(s.world.unit_b, Role.BEHANDLARE, user=both)
-    for organisation in (s.world.org_a, s.world.org_b):
-        ContactPerson.objects.create(organisation=organisation, user=both)
+    both = both_sides(s)
     queries.SHAPES.clear()
     for user in (s.contact, s.plain, s.reporter, s.outsider, s.world.outsider, both, s.contact, both):
         user = fresh(user)
@@ -355,10 +361,7 @@ def test_the_html_inboxs_value_rows_compiled_once_per_shape_are_the_orms(inbox_w
 
     requires_postgres()
     s = inbox_world
-    both = member(s.world.unit_a, Role.BEHANDLARE, username="both_sides_html")
-    member(s.world.unit_b, Role.BEHANDLARE, user=both)
-    for organisation in (s.world.org_a, s.world.org_b):
-        ContactPerson.objects.create(organisation=organisation, user=both)
+    both = both_sides(s)
     queries.SHAPES.clear()
     for user in (s.contact, s.plain, s.reporter, s.outsider, both, s.contact):
         user = fresh(user)

@@ -64,9 +64,9 @@ def test_the_count_is_compiled_once_and_counts_each_users_own_grants(world):
     for _ in range(2):  # compiled on the first round, reused on the second
         assert [visible_sips(u).count() for u in users] == [len(_expected(u)) for u in users]
     if connection.vendor == "postgresql":  # elsewhere the count is Django's own (no estimate to read with it)
-        assert _COUNTS._compiled and all(entry is not None for entry in _COUNTS._compiled.values())
+        assert _COUNTS._plans and all(entry is not None for entry in _COUNTS._plans.values())
     prepared.forget_all()
-    assert not _COUNTS._compiled
+    assert not _COUNTS._plans
 
 
 def test_any_narrowing_falls_back_to_the_ordinary_count(world):

@@ -62,13 +62,20 @@ def test_every_page_equals_the_orms(world, plans, ordering, monkeypatch):
     assert any(sip.has_overdue_action for sip in page_rows(listing, 0, 7, count))
 
 
-def test_the_rows_query_is_compiled_once(world, plans):
+def test_the_rows_query_is_compiled_once(world, plans, monkeypatch):
     user = world.users_a[Role.SOCIALSEKRETERARE]
-    page_rows(queries.sip_list_rows(user), 0, 3, 7)
     prepared = PreparedRows.attached(queries.sip_list_rows(user))
     assert prepared is not None
+    prepared.forget()
+    compiled = []
+    real = PreparedRows._compile
+    monkeypatch.setattr(PreparedRows, "_compile", lambda self, key: compiled.append(key) or real(self, key))
+    page_rows(queries.sip_list_rows(user), 0, 3, 7)
     with CaptureQueriesContext(connection) as ctx:
         rows = page_rows(queries.sip_list_rows(user), 3, 6, 7)
+    other = world.users_a[Role.BEHANDLARE]  # another user: the same compiled rows, their own keys
+    page_rows(queries.sip_list_rows(other), 0, 3, queries.sip_list_rows(other).count())
+    assert len(compiled) == 1
     assert len(rows) == 3 and len(ctx.captured_queries) == 1
     assert ctx.captured_queries[0]["sql"].count("LATERAL") == 1  # the merge of the grant rows, as its subquery
 
