@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from avvikelser.models import ContactPerson, Deviation, ForumMember, ForumRole, State
 from organisations import access
 from organisations.errors import NotFound
+from organisations.prepared import Prepared
 
 
 def contact_organisation_ids(user) -> set[int]:
@@ -24,19 +25,28 @@ def contact_organisation_ids(user) -> set[int]:
         return set()
     cached = getattr(user, "_samverkan_contact_orgs", None)
     if cached is None:
-        designated = ContactPerson.objects.filter(user_id=user.pk).values_list("organisation_id", flat=True)
-        cached = set(designated) & access.organisation_ids(user)
+        designated = {row.organisation_id for row in _DESIGNATED(user.pk)}
+        cached = designated & access.organisation_ids(user)
         user._samverkan_contact_orgs = cached
     return cached
 
 
+# Read on nearly every request that touches deviations or renders the nav: compiled once (organisations/prepared.py).
+_DESIGNATED = Prepared(ContactPerson, lambda user_id: ContactPerson.objects.filter(user_id=user_id)
+                       .values_list("organisation_id", named=True))
+_SEATS = Prepared(ForumMember, lambda user_id: ForumMember.objects.filter(user_id=user_id)
+                  .values_list("forum_id", "role", named=True))
+
+
 def forum_ids(user, role: str | None = None) -> set[int]:
+    """The forums the user sits in (with `role` only those where the user has it). The seats are read once per
+    user object, like memberships: for the request."""
     if not access.is_staff_member(user):
         return set()
-    members = ForumMember.objects.filter(user_id=user.pk)
-    if role:
-        members = members.filter(role=role)
-    return set(members.values_list("forum_id", flat=True))
+    seats = getattr(user, "_samverkan_forum_seats", None)
+    if seats is None:
+        seats = user._samverkan_forum_seats = _SEATS(user.pk)
+    return {seat.forum_id for seat in seats if not role or seat.role == role}
 
 
 def counterpart_branches(user) -> list[Q]:

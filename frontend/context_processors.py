@@ -6,18 +6,16 @@ def site(request):
 
 
 def forum_nav(request):
-    """`has_forum` for the nav's Forum link: evaluated only when a template reads it, one query at most."""
+    """`has_forum` for the nav's Forum link: evaluated only when a template reads it, one query at most (the
+    forum seats the deviation gate reads too, kept on the user object for the request)."""
     user = getattr(request, "user", None)
 
     def has_forum() -> bool:
         if user is None or not user.is_authenticated:
             return False
-        cached = getattr(user, "_has_forum", None)
-        if cached is None:
-            from avvikelser.forum_queries import forums_for
+        from avvikelser.access import forum_ids
 
-            cached = user._has_forum = forums_for(user).exists()
-        return cached
+        return bool(forum_ids(user))
 
     return {"has_forum": has_forum}
 

@@ -123,12 +123,13 @@ def _iso_in_current_zone(field) -> bool:
             and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601)
 
 
-def _iso_representer(field) -> Callable:
-    """DateTimeField.to_representation for an aware value without its per-value settings lookups: in the
-    current time zone, ISO 8601, UTC as Z. Anything else (a naive value, a string) goes to the field."""
-    def represent(value):
+def _iso_in_zone(field) -> Callable:
+    """DateTimeField.to_representation for an aware value without its per-value settings lookups: in `zone` (the
+    current time zone, looked up once per row by the caller: a context-local read costs more than the
+    conversion), ISO 8601, UTC as Z. Anything else (a naive value, a string) goes to the field."""
+    def represent(value, zone):
         if isinstance(value, datetime.datetime) and value.tzinfo is not None:
-            text = value.astimezone(timezone.get_current_timezone()).isoformat()
+            text = value.astimezone(zone).isoformat()
             return text[:-6] + "Z" if text.endswith("+00:00") else text
         return field.to_representation(value)
     return represent
@@ -145,10 +146,9 @@ def _same_if(kind: type, field) -> Callable:
 
 def _representer(field) -> Callable:
     """`field.to_representation`, or an equal shortcut for the plain fields of DRF whose representation of a value
-    of the column's own type is that value (a str for CharField, an int, a bool) or its ISO text (dates)."""
+    of the column's own type is that value (a str for CharField, an int, a bool) or its ISO text (dates). Time
+    stamps shown in the current zone are the callers' (_iso_in_zone: they look the zone up once per row)."""
     kind = type(field)
-    if _iso_in_current_zone(field):
-        return _iso_representer(field)
     if kind is serializers.CharField:
         return _same_if(str, field)
     if kind is serializers.IntegerField:
@@ -166,7 +166,18 @@ def _representer(field) -> Callable:
     return field.to_representation
 
 
-def _plan_for(serializer, field) -> tuple[Callable, Callable]:
+def _plan_for(serializer, field) -> tuple[Callable, Callable, bool]:
+    """(get, represent, zoned): a zoned representer also takes the current time zone."""
+    get, represent = _getter_for(serializer, field)
+    if represent is not _ZONED:
+        return get, represent, False
+    return get, _iso_in_zone(field), True
+
+
+_ZONED = object()  # _getter_for's "the field's ISO representation in the current zone"
+
+
+def _getter_for(serializer, field) -> tuple[Callable, Callable]:
     model = getattr(getattr(serializer, "Meta", None), "model", None)
     attrs = field.source_attrs
     if model is None or not attrs:
@@ -181,25 +192,33 @@ def _plan_for(serializer, field) -> tuple[Callable, Callable]:
             return (lambda instance: getattr(instance, attname)), _identity
     if isinstance(field, serializers.RelatedField | serializers.ManyRelatedField | serializers.BaseSerializer):
         return (lambda instance, f=field: _drf_value(f, instance)), field.to_representation
-    represent = _representer(field)
+    represent = _ZONED if _iso_in_current_zone(field) else _representer(field)
     resolved = _resolve(model, attrs)
     if resolved is None:
         return (lambda instance, f=field: _drf_value(f, instance)), represent
     return _getter(field, *resolved), represent
 
 
-def compile_plan(serializer) -> list[tuple[str, Callable, Callable]]:
+def compile_plan(serializer) -> list[tuple[str, Callable, Callable, bool]]:
     return [(field.field_name, *_plan_for(serializer, field)) for field in serializer._readable_fields]
 
 
 def _represent(plan, instance) -> dict:
     out = {}
-    for name, get, represent in plan:
+    zone = None
+    for name, get, represent, zoned in plan:
         try:
             value = get(instance)
         except SkipField:
             continue
-        out[name] = None if value is None else represent(value)
+        if value is None:
+            out[name] = None
+        elif zoned:
+            if zone is None:
+                zone = timezone.get_current_timezone()
+            out[name] = represent(value, zone)
+        else:
+            out[name] = represent(value)
     return out
 
 
@@ -256,13 +275,19 @@ class MappingRepresenter:
         self.serializer = serializer
         fields = list(serializer._readable_fields)
         simple = all(len(f.source_attrs) == 1 and not isinstance(f, serializers.BaseSerializer) for f in fields)
-        self.plan = [(f.field_name, f.source_attrs[0], _representer(f)) for f in fields] if simple else None
+        self.plan = [(f.field_name, f.source_attrs[0], *_mapping_representer(f)) for f in fields] if simple else None
 
     def __call__(self, data) -> dict:
         if self.plan is None:
             return self.serializer.to_representation(data)
         try:
-            values = [(name, data[key], represent) for name, key, represent in self.plan]
+            values = [(name, data[key], represent, zoned) for name, key, represent, zoned in self.plan]
         except KeyError:
             return self.serializer.to_representation(data)
-        return {name: None if value is None else represent(value) for name, value, represent in values}
+        zone = timezone.get_current_timezone()
+        return {name: None if value is None else represent(value, zone) if zoned else represent(value)
+                for name, value, represent, zoned in values}
+
+
+def _mapping_representer(field) -> tuple[Callable, bool]:
+    return (_iso_in_zone(field), True) if _iso_in_current_zone(field) else (_representer(field), False)

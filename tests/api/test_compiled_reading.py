@@ -72,7 +72,7 @@ def test_compiled_reading_answers_what_drf_answers(monkeypatch):
 def test_plan_resolves_columns_foreign_keys_and_display_methods():
     from api.serializers.sip import SipSerializer
 
-    plan = {name: get for name, get, _represent in compile_plan(SipSerializer())}
+    plan = {name: get for name, get, _represent, _zoned in compile_plan(SipSerializer())}
     # Resolved getters are plain closures, not DRF's generic path through field.get_attribute.
     generic = {name for name, get in plan.items() if getattr(get, "__defaults__", None)}
     assert "status_display" not in generic and "lead_organisation_name" not in generic
