@@ -176,6 +176,20 @@ def objects_with_permission(user, queryset: models.QuerySet, codename: str) -> m
     return _granted_to(user.pk, sorted(group_ids(user)), queryset, codename)
 
 
+def grant_key(user) -> tuple[int, tuple[int, ...]] | None:
+    """What objects_with_permission(user, …) depends on: (user id, the user's groups); None for a user who sees
+    nothing (then it is `queryset.none()`)."""
+    if not is_staff_member(user):
+        return None
+    return user.pk, tuple(sorted(group_ids(user)))
+
+
+def granted_by_key(key: tuple[int, tuple[int, ...]], queryset: models.QuerySet, codename: str) -> models.QuerySet:
+    """objects_with_permission for the user of `grant_key(user)` (not None): the same gate."""
+    user_id, groups = key
+    return _granted_to(user_id, list(groups), queryset, codename)
+
+
 def _granted_to(user_id: int, groups, queryset: models.QuerySet, codename: str) -> models.QuerySet:
     from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 

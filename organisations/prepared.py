@@ -326,3 +326,27 @@ class PreparedRows(_Cache):
                     keyed = None
                 self._plans[key] = keyed
             return self._plans[key]
+
+
+class Built(_Cache):
+    """`Built(lambda *key: queryset)`, called with the key: a fresh clone of the queryset built once per key.
+
+    Building a gated list's queryset (its filters resolved, its joins and annotations set up) costs about a
+    millisecond of Python on every request; cloning a built one a tenth of that. The key must hold every value
+    the builder reads (ids, the day), and the builder must read nothing else (no clock, no settings), so that a
+    clone is exactly what building anew would give. The built querysets are never evaluated, only cloned; a
+    migration or a flush forgets them (forget_all)."""
+
+    def __init__(self, build: Callable[..., models.QuerySet], size: int = 1024):
+        super().__init__()
+        self.build, self.size = build, size
+
+    def __call__(self, *key) -> models.QuerySet:
+        built = self._plans.get(key)
+        if built is None:
+            built = self.build(*key)
+            with self._lock:
+                if len(self._plans) >= self.size:  # yesterday's keys, users who left
+                    self._plans.clear()
+                self._plans[key] = built
+        return built.all()

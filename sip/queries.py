@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organisations import access, audit
-from organisations.prepared import Prepared, PreparedRows
+from organisations.prepared import Built, Prepared, PreparedRows
 from sip import deadlines
 from sip.access import visible_persons, visible_sips
 from sip.models import Action, Consent, Goal, Meeting, Participant, Person, Sip, SipChange, SipUnit
@@ -51,7 +51,15 @@ _LIST_ROWS = PreparedRows(Sip, lambda today: _list_rows(Sip.objects.all(), today
 
 def sip_list_rows(user) -> QuerySet[Sip]:
     """sips_for() for the API's list: every column of the plan, only the names of what it references."""
-    return _LIST_ROWS.attach(_list_rows(visible_sips(user)))
+    key = access.grant_key(user)
+    if key is None:
+        return _LIST_ROWS.attach(_list_rows(visible_sips(user)))
+    return _GATED_LIST_ROWS(key, timezone.localdate())
+
+
+# The gated list queryset built once per user, groups and day and cloned per request (organisations/prepared.py).
+_GATED_LIST_ROWS = Built(lambda key, today: _LIST_ROWS.attach(
+    _list_rows(access.granted_by_key(key, Sip.objects.all(), "view_sip"), today)))
 
 
 # A plan's parts as its API representation shows them, each read by the plan's id (compiled once; the plan itself

@@ -99,3 +99,36 @@ def test_a_new_day_compiles_again(world, plans, monkeypatch):
     monkeypatch.setattr(timezone, "localdate", lambda *args: datetime.date(2999, 1, 2))
     later = {sip.pk: sip.has_overdue_action for sip in page_rows(queries.sip_list_rows(user), 0, 7, 7)}
     assert later[overdue] is True  # compiled for 2999-01-02, not for the day first compiled
+
+
+def test_the_gated_list_is_built_once_per_user_groups_and_day_and_handed_out_as_clones(world, plans, monkeypatch):
+    """sip_list_rows keeps the built queryset (organisations.prepared.Built): each call gets a clone, evaluating one
+    leaves the next untouched, and a change of the user's units or of the day builds anew."""
+    from organisations import access
+    from sip.queries import _GATED_LIST_ROWS
+
+    user = world.users_a[Role.SOCIALSEKRETERARE]
+    _GATED_LIST_ROWS.forget()
+    first = queries.sip_list_rows(user)
+    assert len(list(first)) == 7
+    second = queries.sip_list_rows(user)
+    assert second is not first and second._result_cache is None
+    assert list(second.values_list("pk", flat=True)) == list(first.values_list("pk", flat=True))
+    assert str(second.query) == str(queries._list_rows(queries.visible_sips(user)).query)
+    assert len(_GATED_LIST_ROWS._plans) == 1
+    monkeypatch.setattr(access, "group_ids", lambda u: set())  # the user's units changed
+    assert list(queries.sip_list_rows(user)) == []
+    monkeypatch.undo()
+    tomorrow = datetime.date.today() + datetime.timedelta(days=1)
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: tomorrow)
+    queries.sip_list_rows(user)
+    assert len(_GATED_LIST_ROWS._plans) == 3
+
+
+def test_a_user_who_sees_nothing_gets_no_built_queryset(world):
+    from sip.queries import _GATED_LIST_ROWS
+
+    _GATED_LIST_ROWS.forget()
+    world.users_a[Role.SOCIALSEKRETERARE].is_active = False
+    assert list(queries.sip_list_rows(world.users_a[Role.SOCIALSEKRETERARE])) == []
+    assert _GATED_LIST_ROWS._plans == {}
