@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
 
 from avvikelser.models import ContactPerson, Deviation, ForumMember, ForumRole, State
 from organisations import access
@@ -25,28 +25,42 @@ def contact_organisation_ids(user) -> set[int]:
         return set()
     cached = getattr(user, "_samverkan_contact_orgs", None)
     if cached is None:
-        designated = {row.organisation_id for row in _DESIGNATED(user.pk)}
+        designated = {row.ref for row in _roles(user) if row.kind == _CONTACT}
         cached = designated & access.organisation_ids(user)
         user._samverkan_contact_orgs = cached
     return cached
 
 
-# Read on nearly every request that touches deviations or renders the nav: compiled once (organisations/prepared.py).
-_DESIGNATED = Prepared(ContactPerson, lambda user_id: ContactPerson.objects.filter(user_id=user_id)
-                       .values_list("organisation_id", named=True))
-_SEATS = Prepared(ForumMember, lambda user_id: ForumMember.objects.filter(user_id=user_id)
-                  .values_list("forum_id", "role", named=True))
-
-
 def forum_ids(user, role: str | None = None) -> set[int]:
-    """The forums the user sits in (with `role` only those where the user has it). The seats are read once per
-    user object, like memberships: for the request."""
+    """The forums the user sits in (with `role` only those where the user has it)."""
     if not access.is_staff_member(user):
         return set()
-    seats = getattr(user, "_samverkan_forum_seats", None)
-    if seats is None:
-        seats = user._samverkan_forum_seats = _SEATS(user.pk)
-    return {seat.forum_id for seat in seats if not role or seat.role == role}
+    return {row.ref for row in _roles(user) if row.kind == _SEAT and (not role or row.role == role)}
+
+
+_CONTACT, _SEAT = "contact", "seat"
+
+
+def _both(contact_user_id, seat_user_id):
+    contacts = (ContactPerson.objects.filter(user_id=contact_user_id)
+                .annotate(kind=Value(_CONTACT), ref=F("organisation_id"), role=Value(""))
+                .values_list("kind", "ref", "role", named=True))
+    seats = (ForumMember.objects.filter(user_id=seat_user_id)
+             .annotate(kind=Value(_SEAT), ref=F("forum_id"), seat_role=F("role"))
+             .values_list("kind", "ref", "seat_role", named=True))
+    return contacts.union(seats, all=True)
+
+
+# The user's contact designations and forum seats: read on nearly every request that touches deviations or renders
+# the nav, so in one query, compiled once (organisations/prepared.py), and kept on the user object for the request.
+_ROLES = Prepared(ContactPerson, _both)
+
+
+def _roles(user) -> list:
+    rows = getattr(user, "_samverkan_deviation_roles", None)
+    if rows is None:
+        rows = user._samverkan_deviation_roles = _ROLES(user.pk, user.pk)
+    return rows
 
 
 def counterpart_branches(user) -> list[Q]:

@@ -168,18 +168,26 @@ def timeline(user_id: int, perm_id: int, sip_id: int) -> list[tuple[str, dict]]:
     ]
 
 
-def inbox(user_id: int) -> list[tuple[str, dict]]:
+# The session check of an HTML request: the session's row by its key, then its user (as the API floors' _TOKEN).
+_SESSION = "SELECT session_data, expire_date FROM django_session WHERE session_key = %(session)s"
+_SESSION_USER = "SELECT * FROM organisations_user WHERE id = %(user)s"
+
+
+def inbox(user_id: int, session_key: str | None = None) -> list[tuple[str, dict]]:
     """'Att besvara': open reports against the user's contact organisations (where the user works) or units, due
     first — the page of 50 with what its rows show (category, reporting organisation, the overdue flag) and the
     count. Written as tight as we know: per contact organisation and per unit the first 50 in due order from the
     open-report index (LATERAL … LIMIT), merged; the count from the indexes alone, the unit part without the rows
-    already counted under an organisation (disjoint, so a plain sum)."""
-    params = {"user": user_id}
+    already counted under an organisation (disjoint, so a plain sum). With `session_key`, first the session and
+    its user, as every HTML request reads them (the API floors' token lookup)."""
+    params = {"user": user_id, "session": session_key}
+    session = [(_SESSION, params), (_SESSION_USER, params)] if session_key else []
     orgs = f"""SELECT cp.organisation_id FROM avvikelser_contactperson cp
         WHERE cp.user_id = %(user)s AND cp.organisation_id IN (
             SELECT u.organisation_id FROM organisations_unit u WHERE u.id IN ({_UNITS}))"""
     open_ = "d.state IN ('inkommen', 'mottagen', 'besvarad')"
     return [
+        *session,
         (f"""SELECT d.id, d.state, d.occurred_on, d.acknowledge_due_at, d.acknowledged_at, d.answer_due_at,
                     d.answered_at, c.name, ro.name,
                     (d.state = 'inkommen' AND d.acknowledge_due_at < now())

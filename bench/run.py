@@ -346,8 +346,10 @@ def run_worker(database: str, scale: str, requests: int, warmup: int, smoke: boo
 
     contact = who["contact"]
     if contact is not None:
-        bench.http("deviation_inbox", _client(contact), "/avvikelser/att-besvara/",
-                   floor=floors.inbox(contact.pk), alt_path="/avvikelser/att-besvara/?sida=2",
+        browser = _client(contact)
+        bench.http("deviation_inbox", browser, "/avvikelser/att-besvara/",
+                   floor=floors.inbox(contact.pk, browser.session.session_key),
+                   alt_path="/avvikelser/att-besvara/?sida=2",
                    note="HTML inbox 'Att besvara' of the counterpart's contact person (page of 50 + count)")
 
     forum_user = who["forum"]
