@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import DateField, DateTimeField, F, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -192,28 +192,46 @@ def history_of(sip: Sip) -> QuerySet[SipChange]:
     return SipChange.objects.filter(sip=sip).select_related("actor").order_by("-at", "-id")
 
 
-_timeline_actions = Prepared(Action, lambda sip_id: (
-    Action.objects.filter(sip_id=sip_id).only("id", "starts_on", "ends_on", "title", "status")))
-_timeline_meetings = Prepared(Meeting, lambda sip_id: (
-    Meeting.objects.filter(sip_id=sip_id).only("id", "starts_at", "ends_at", "kind", "status")))
+def _timeline_rows(action_sip_id: int, meeting_sip_id: int):
+    """The plan's actions and meetings in one statement (UNION ALL), only the columns the timeline shows. Every
+    column is an annotation, in the same order in both parts, so the parts line up."""
+    no_day, no_time = Value(None, output_field=DateField()), Value(None, output_field=DateTimeField())
+    columns = ("item", "key", "starts_on", "ends_on", "starts_at", "ends_at", "label", "state")
+    actions = Action.objects.filter(sip_id=action_sip_id).annotate(
+        item=Value("action"), key=F("id"), starts_on_=F("starts_on"), ends_on_=F("ends_on"), starts_at_=no_time,
+        ends_at_=no_time, label=F("title"), state=F("status"))
+    meetings = Meeting.objects.filter(sip_id=meeting_sip_id).annotate(
+        item=Value("meeting"), key=F("id"), starts_on_=no_day, ends_on_=no_day, starts_at_=F("starts_at"),
+        ends_at_=F("ends_at"), label=F("kind"), state=F("status"))
+    names = [f"{name}_" if name in ("starts_on", "ends_on", "starts_at", "ends_at") else name for name in columns]
+    return (actions.order_by().values_list(*names, named=True)
+            .union(meetings.order_by().values_list(*names, named=True), all=True))
+
+
+# Compiled once (organisations/prepared.py): read on every timeline request.
+_TIMELINE_ROWS = Prepared(Action, _timeline_rows)
 
 
 def timeline_of(sip: Sip) -> list[dict]:
     """Actions and meetings merged in date order: what happens when. Only the columns the timeline shows."""
     today = timezone.localdate()
+    kinds = None
     items = []
-    for action in _timeline_actions(sip.pk):
-        items.append({
-            "type": "action", "id": action.pk, "date": action.starts_on or action.ends_on,
-            "end": action.ends_on, "title": action.title, "status": action.status,
-            "overdue": deadlines.action_overdue(action, today),
-        })
-    for meeting in _timeline_meetings(sip.pk):
-        items.append({
-            "type": "meeting", "id": meeting.pk, "date": timezone.localtime(meeting.starts_at).date(),
-            "end": timezone.localtime(meeting.ends_at).date(), "title": meeting.get_kind_display(),
-            "status": meeting.status, "overdue": False,
-        })
+    for row in _TIMELINE_ROWS(sip.pk, sip.pk):
+        if row.item == "action":
+            items.append({
+                "type": "action", "id": row.key, "date": row.starts_on_ or row.ends_on_, "end": row.ends_on_,
+                "title": row.label, "status": row.state,
+                "overdue": deadlines.action_overdue(Action(status=row.state, ends_on=row.ends_on_), today),
+            })
+        else:
+            if kinds is None:  # the labels in the request's language, as get_kind_display() gives them
+                kinds = {value: str(label) for value, label in Meeting._meta.get_field("kind").flatchoices}
+            items.append({
+                "type": "meeting", "id": row.key, "date": timezone.localtime(row.starts_at_).date(),
+                "end": timezone.localtime(row.ends_at_).date(), "title": kinds.get(row.label, row.label),
+                "status": row.state, "overdue": False,
+            })
     if sip.follow_up_on:
         items.append({"type": "follow_up", "id": sip.pk, "date": sip.follow_up_on, "end": None,
                       "title": _("Uppföljning"), "status": sip.status,
