@@ -1,16 +1,18 @@
 """Listens to the plan: a held meeting invites the attending person and närstående (in a task), and a changed
 plan or person keeps the report's columns on the invitations in step (see models.Invitation)."""
 
-from django.db.models.signals import post_init, post_save
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from organisations.loading import loaded_value
 from sip.models import Person, Sip
 from sip.signals import meeting_held
 
-# The values an instance was loaded with, so that a save can tell whether a mirrored field changed without a
-# query. Read from __dict__: a deferred field is not loaded just to remember it (unknown counts as changed).
-_LOADED = "_delaktighet_loaded"
+# The values an instance was loaded with (organisations.loading.loaded_value: no receiver runs per row read) or,
+# after a save, saved with, so that a save can tell whether a mirrored field changed without a query. A value not
+# known (a deferred field, an instance made in Python) counts as changed.
+_SAVED = "_delaktighet_saved"
 _UNKNOWN = object()
 
 
@@ -22,32 +24,21 @@ def invite_after_meeting(sender, meeting_id, actor_id, **kwargs):
 
 
 def _remember(instance, fields: tuple[str, ...]) -> None:
-    # Runs for every plan and person loaded (a list page loads a hundred): a tuple, not a dict.
     loaded = instance.__dict__
-    instance.__dict__[_LOADED] = tuple([loaded.get(field, _UNKNOWN) for field in fields])
+    instance.__dict__[_SAVED] = tuple([loaded.get(field, _UNKNOWN) for field in fields])
 
 
 def _changed(instance, fields: tuple[str, ...], update_fields) -> bool:
     if update_fields is not None and not any(f.removesuffix("_id") in update_fields or f in update_fields
                                              for f in fields):
         return False
-    loaded = instance.__dict__.get(_LOADED) or (_UNKNOWN,) * len(fields)
-    return any(before is _UNKNOWN or before != instance.__dict__.get(field)
-               for field, before in zip(fields, loaded, strict=True))
+    before = instance.__dict__.get(_SAVED) or tuple(loaded_value(instance, f, _UNKNOWN) for f in fields)
+    return any(was is _UNKNOWN or was != instance.__dict__.get(field)
+               for field, was in zip(fields, before, strict=True))
 
 
 _SIP_FIELDS = ("lead_organisation_id",)
 _PERSON_FIELDS = ("gender", "birth_year")
-
-
-@receiver(post_init, sender=Sip)
-def remember_sip(sender, instance, **kwargs):
-    _remember(instance, _SIP_FIELDS)
-
-
-@receiver(post_init, sender=Person)
-def remember_person(sender, instance, **kwargs):
-    _remember(instance, _PERSON_FIELDS)
 
 
 @receiver(post_save, sender=Sip)
