@@ -106,9 +106,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Fail fast when the database is away, so /readyz and the API answer 503 quickly.
     _options["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 3)
     # Prepared statements (off unless set): parameters bound by the server, and a statement run this many times on
-    # a connection is prepared, so PostgreSQL plans it once. Measured both ways in docs/performance.md (sixth pass:
-    # ~30 % more requests/s in the load test, but the SQL floors gain more than the endpoints); not for a
-    # transaction-pooling PgBouncer older than 1.21 (docs/operations.md).
+    # a connection is prepared, so PostgreSQL plans it once. Measured both ways in docs/performance.md (seventh
+    # pass: ~5 % more requests/s in the load test; the targets hold without); not for a transaction-pooling
+    # PgBouncer older than 1.21 (docs/operations.md).
     # The planner searches join orders over at most this many tables at once (PostgreSQL's default is 8). A page's
     # rows with the names of seven related objects took 3–5 ms to plan and under 1 ms to run; with 6 planning
     # takes ~1 ms and the plans stay the same (docs/performance.md, fifth pass). Sent in the connection's startup

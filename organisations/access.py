@@ -47,9 +47,12 @@ def memberships(user) -> list[Membership]:
 
 
 def forget(user) -> None:
-    """Drop the cached memberships after they changed."""
-    if user is not None and hasattr(user, _CACHE_ATTR):
-        delattr(user, _CACHE_ATTR)
+    """Drop what the access modules keep on the user object for the request (the memberships, and what is derived
+    from them or read with them: contact designations, forum seats) after it changed."""
+    if user is None:
+        return
+    for name in [name for name in vars(user) if name.startswith("_samverkan_")]:
+        delattr(user, name)
 
 
 def is_staff_member(user) -> bool:
