@@ -65,8 +65,11 @@ class MembershipOIDCBackend(OIDCAuthenticationBackend):
         return user
 
 
-def provider_logout_url(id_token: str, after_logout: str) -> str:
-    """The provider's end-session URL (RP-initiated logout), back to `after_logout` afterwards."""
-    query = urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": after_logout,
-                       "client_id": settings.OIDC_RP_CLIENT_ID})
+def provider_logout_url(after_logout: str) -> str:
+    """The provider's end-session URL (RP-initiated logout), back to `after_logout` afterwards. The client is named
+    by `client_id`, not by `id_token_hint`: the id_token names the person (a BankID token's subject is the
+    personnummer) and a URL ends up in logs and browser histories. Without the hint the provider may ask the user
+    to confirm the logout. (A POST would keep the hint out of the URL, but a cross-site POST carries no SameSite=Lax
+    cookie, so most providers would not find the session to end.)"""
+    query = urlencode({"client_id": settings.OIDC_RP_CLIENT_ID, "post_logout_redirect_uri": after_logout})
     return f"{settings.OIDC_OP_LOGOUT_ENDPOINT}?{query}"

@@ -10,10 +10,10 @@ from organisations.oidc import provider_logout_url
 
 class LogoutView(auth_views.LogoutView):
     def post(self, request, *args, **kwargs):
-        # Read before Django's logout flushes the session.
-        id_token = request.session.get("oidc_id_token")
+        # Read before Django's logout flushes the session: the user signed in through the provider.
+        through_provider = bool(request.session.get("oidc_id_token"))
         response = super().post(request, *args, **kwargs)
-        if id_token and settings.OIDC_ENABLED and settings.OIDC_OP_LOGOUT_ENDPOINT:
+        if through_provider and settings.OIDC_ENABLED and settings.OIDC_OP_LOGOUT_ENDPOINT:
             after = request.build_absolute_uri(resolve_url(settings.LOGOUT_REDIRECT_URL))
-            return HttpResponseRedirect(provider_logout_url(id_token, after))
+            return HttpResponseRedirect(provider_logout_url(after))
         return response

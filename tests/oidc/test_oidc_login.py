@@ -72,8 +72,11 @@ def test_logout_ends_the_app_session_and_the_provider_session(oidc_settings, liv
     token = session.cookies.get("csrftoken")
     page = session.post(f"{live_server.url}/logout/", data={"csrfmiddlewaretoken": token},
                         headers={"Referer": f"{live_server.url}/"})
-    # RP-initiated logout: the provider asks to confirm, then sends the browser back to the login page.
+    # RP-initiated logout: the provider (named by client_id; the id_token, which names the person, is never put in
+    # a URL) asks to confirm, then sends the browser back to the login page.
     assert page.url.startswith(oidc_provider.discovery["end_session_endpoint"]), page.url
+    assert all("id_token_hint" not in r.url and "eyJ" not in r.url for r in [*page.history, page])
+    assert any("client_id=samverkan" in r.headers.get("Location", "") for r in page.history)
     action, fields = _form(page)
     page = session.post(action, data={**fields, "logout": "yes"})
     assert page.url == f"{live_server.url}/login/"
