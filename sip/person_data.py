@@ -6,7 +6,9 @@ has the person in its records (PersonLink) or takes part, with access, in one of
 
 What the extract contains is what the organisation may see through the access gate: the person record; the
 plans its units take part in with the person's consent (sip.access grants), with goals, actions, meetings,
-consents and change history; the person's own questionnaire answers that they chose to share with staff (an
+consents and change history; for a plan whose consent to the organisation was withdrawn or ran out, only the
+plan's id and the organisation's own consent records (the access is cut: the plan itself is extracted by those
+still taking part with consent); the person's own questionnaire answers that they chose to share with staff (an
 unshared answer is counted, not shown — staff never read it); the access-log entries about the person written
 by the organisation's staff; and deviations linked to those plans where the organisation reports or answers,
 as metadata only (deviation reports are de-identified by rule: what happened, not who). Another organisation's
@@ -171,9 +173,7 @@ def _sip(sip: Sip) -> dict:
         "created_at": _date(sip.created_at),
         "units": [{"unit": p.unit.name, "organisation": p.unit.organisation.name, "contact": _staff(p.contact)}
                   for p in sip.participations.all()],
-        "consents": [{"organisation": c.organisation.name, "given_at": _date(c.given_at), "method": c.method,
-                      "scope": c.scope, "valid_until": _date(c.valid_until), "withdrawn_at": _date(c.withdrawn_at)}
-                     for c in sip.consents.all()],
+        "consents": [_consent(c) for c in sip.consents.all()],
         "goals": [{"id": g.pk, "kind": g.kind, "horizon": g.horizon, "text": g.text, "target_on": _date(g.target_on),
                    "status": g.status, "evaluation": g.evaluation} for g in sip.goals.all()],
         "actions": [{"id": a.pk, "title": a.title, "description": a.description,
@@ -189,6 +189,24 @@ def _sip(sip: Sip) -> dict:
         "history": [{"at": _date(c.at), "object_type": c.object_type, "object_id": c.object_id,
                      "action": c.action, "field": c.field, "old": c.old, "new": c.new} for c in sip.changes.all()],
     }
+
+
+def _consent(c: Consent) -> dict:
+    return {"organisation": c.organisation.name, "given_at": _date(c.given_at), "method": c.method, "scope": c.scope,
+            "valid_until": _date(c.valid_until), "withdrawn_at": _date(c.withdrawn_at)}
+
+
+def _plans_without_access(person: Person, organisation_ids: set[int], sip_ids: list[int]) -> list[dict]:
+    """The person's plans the organisations once had consent for but no longer see (withdrawn or run out): the
+    plan's id and the organisations' own consent records, nothing of the plan itself — withdrawal cut the access,
+    and what the plan holds is extracted by the organisations that still take part with consent. A plan an
+    organisation never had consent for is not named at all."""
+    consents = (Consent.objects.filter(sip__person=person, organisation_id__in=organisation_ids)
+                .exclude(sip_id__in=sip_ids).select_related("organisation").order_by("sip_id", "id"))
+    plans: dict[int, list[dict]] = {}
+    for consent in consents:
+        plans.setdefault(consent.sip_id, []).append(_consent(consent))
+    return [{"sip": sip_id, "consents": rows} for sip_id, rows in plans.items()]
 
 
 def _answers(sip_ids: list[int]) -> tuple[list[dict], int]:
@@ -269,6 +287,7 @@ def registerutdrag(user, raw_identifier: str, *, output_format: str = "json") ->
                                     .values_list("name", flat=True)),
             "person": _person(person),
             "sips": [_sip(sip) for sip in sips],
+            "plans_without_access": _plans_without_access(person, organisation_ids, sip_ids),
             "delaktighet_answers": answers,
             "delaktighet_answers_not_shared": unshared,
             "deviations": _deviations(sip_ids, organisation_ids),

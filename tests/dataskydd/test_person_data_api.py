@@ -96,7 +96,38 @@ def test_registerutdrag_is_scoped_to_the_organisation(world, rich_plan):
     data = post(world.users_b[Role.ORG_ADMIN], EXTRACT, {"personnummer": PLAN_PERSONNUMMER}).json()
     assert data["person"]["id"] == rich_plan.person.pk
     assert data["sips"] == [] and data["deviations"] == [] and data["delaktighet_answers"] == []
+    assert data["plans_without_access"] == []  # B never had consent: the plan is not even named
     assert {e["organisation"] for e in data["access_log"]} == {world.org_b.name}
+
+
+def test_a_plan_whose_consent_was_withdrawn_is_named_with_the_consents_only(world, rich_plan):
+    """B took part with consent, then the consent was withdrawn: B's extract names the plan and B's own consent
+    records (given, withdrawn), nothing of the plan itself; the person's own record is still B's."""
+    from sip import services
+    from sip.models import ConsentMethod
+
+    actor = world.users_a[Role.SOCIALSEKRETERARE]
+    services.lookup_person(world.users_b[Role.SOCIALSEKRETERARE], PLAN_PERSONNUMMER)
+    consent = services.give_consent(actor, rich_plan.sip, organisation=world.org_b, method=ConsentMethod.WRITTEN,
+                                    scope="Boende och behandling")
+    seen = post(world.users_b[Role.ORG_ADMIN], EXTRACT, {"personnummer": PLAN_PERSONNUMMER}).json()
+    assert [sip["id"] for sip in seen["sips"]] == [rich_plan.sip.pk] and seen["plans_without_access"] == []
+    services.withdraw_consent(actor, rich_plan.sip, consent)
+
+    data = post(world.users_b[Role.ORG_ADMIN], EXTRACT, {"personnummer": PLAN_PERSONNUMMER}).json()
+    assert data["sips"] == []
+    [plan] = data["plans_without_access"]
+    assert plan["sip"] == rich_plan.sip.pk
+    [withdrawn] = plan["consents"]
+    assert withdrawn["organisation"] == world.org_b.name and withdrawn["scope"] == "Boende och behandling"
+    assert withdrawn["given_at"] and withdrawn["withdrawn_at"]
+    assert "Ett eget boende" not in str(data) and "Boendestöd" not in str(data)  # nothing of the plan itself
+    pdf = post(world.users_b[Role.ORG_ADMIN], EXTRACT, {"personnummer": PLAN_PERSONNUMMER, "format": "pdf"})
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages))
+    assert "Planer där samtycket har återkallats eller gått ut" in text and f"SIP {rich_plan.sip.pk}" in text
+    # A (still taking part with consent) extracts the plan in full, and names nothing without access.
+    full = post(world.users_a[Role.ORG_ADMIN], EXTRACT, {"personnummer": PLAN_PERSONNUMMER}).json()
+    assert [sip["id"] for sip in full["sips"]] == [rich_plan.sip.pk] and full["plans_without_access"] == []
 
 
 def test_registerutdrag_refuses_other_roles_and_bad_numbers(world, rich_plan):
