@@ -110,7 +110,7 @@ def exception_handler(exc, context):
         detail = _("Uppgifterna är ogiltiga. Se felen per fält.")
         body = problem_body(status, detail, code=code, errors=errors, instance=instance)
     elif isinstance(exc, DomainError):
-        body = problem_body(exc.status, exc.message, code=exc.code, instance=instance)
+        body = problem_body(exc.status, exc.message, code=exc.code, instance=instance, **exc.problem_members())
         status = exc.status
         current = getattr(exc, "current", None)
         view = context.get("view")

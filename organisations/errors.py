@@ -12,6 +12,11 @@ class DomainError(Exception):
         self.code = code or self.__class__.__name__
         super().__init__(str(self.message))
 
+    def problem_members(self) -> dict:
+        """Further members of the problem document the API answers with (RFC 9457 extension members): what a
+        client needs to act on the error, never personal data."""
+        return {}
+
 
 class NotFound(DomainError):
     """The object does not exist, or the user may not know that it exists: both answer 404."""

@@ -55,7 +55,19 @@ FORMAT_VERSION = 1
 
 
 class ErasureBlocked(Conflict):
+    """The rules that keep the person record (erasure_blockers), each {"rule", "detail"[, "until"]}."""
+
     default_message = gettext_lazy("Personen kan inte raderas.")
+
+    def __init__(self, blockers: list[dict]):
+        super().__init__(" ".join(str(b["detail"]) for b in blockers), code="erasure_blocked")
+        self.blockers = blockers
+
+    def problem_members(self) -> dict:
+        def member(blocker):
+            kept = {"rule": blocker["rule"], "detail": str(blocker["detail"])}
+            return {**kept, "until": blocker["until"]} if "until" in blocker else kept
+        return {"blockers": [member(b) for b in self.blockers]}
 
 
 def canonical_identifier(raw: str) -> str:
@@ -337,9 +349,7 @@ def erase_person(user, raw_identifier: str) -> dict:
         person = Person.objects.select_for_update().get(pk=person.pk)
         blockers = erasure_blockers(person, organisation_ids)
         if blockers:
-            error = ErasureBlocked(" ".join(str(b["detail"]) for b in blockers), code="erasure_blocked")
-            error.blockers = blockers
-            raise error
+            raise ErasureBlocked(blockers)
         acting = _acting_organisation(user, organisation_ids, person)
         person_id = person.pk
         audit.record(user, AuditAction.DELETE, person, person_id=person_id, organisation_id=acting,

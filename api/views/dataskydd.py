@@ -11,7 +11,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.permissions import IsOrgAdmin
-from api.problems import PROBLEM_CONTENT_TYPE, problem_body
 from api.serializers.dataskydd import (
     ErasureResultSerializer,
     PersonIdentifierSerializer,
@@ -79,12 +78,5 @@ class PersonErasureView(APIView):
     def post(self, request):
         serializer = PersonIdentifierSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            result = person_data.erase_person(request.user, serializer.validated_data["personnummer"])
-        except person_data.ErasureBlocked as exc:
-            body = problem_body(409, exc.message, code="erasure_blocked", instance=request.path,
-                                blockers=[{"rule": b["rule"], "detail": str(b["detail"]),
-                                           **({"until": b["until"]} if "until" in b else {})}
-                                          for b in exc.blockers])
-            return Response(body, status=409, content_type=PROBLEM_CONTENT_TYPE)
-        return Response(result)
+        # A blocked erasure is a 409 problem naming its rules (person_data.ErasureBlocked.problem_members).
+        return Response(person_data.erase_person(request.user, serializer.validated_data["personnummer"]))
