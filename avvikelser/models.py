@@ -180,6 +180,10 @@ class Deviation(FastLoading, models.Model):
             models.Index(fields=["counterpart_organisation", "answer_due_at", "id"], name="deviation_open_due",
                          condition=Q(state__in=["inkommen", "mottagen", "besvarad"])),
             models.Index(fields=["category", "occurred_on"], name="deviation_category_date"),
+            # A forum member's list: the forum's submitted reports newest first (the lists' order), a page read
+            # from the index and the count from it alone (the largest forum: 122 000 reports).
+            models.Index(fields=["forum", "-submitted_at", "-id"], name="deviation_forum_list",
+                         condition=~Q(state="utkast")),
         ]
 
     def __str__(self) -> str:
