@@ -192,20 +192,22 @@ def history_of(sip: Sip) -> QuerySet[SipChange]:
     return SipChange.objects.filter(sip=sip).select_related("actor").order_by("-at", "-id")
 
 
+# The timeline's columns, one annotation each (an annotation may not take a field's name: hence the underscores).
+_TIMELINE_COLUMNS = ("item", "key", "starts_on_", "ends_on_", "starts_at_", "ends_at_", "label", "state")
+
+
 def _timeline_rows(action_sip_id: int, meeting_sip_id: int):
-    """The plan's actions and meetings in one statement (UNION ALL), only the columns the timeline shows. Every
-    column is an annotation, in the same order in both parts, so the parts line up."""
+    """The plan's actions and meetings in one statement (UNION ALL), only the columns the timeline shows, in the
+    same order in both parts so that they line up."""
     no_day, no_time = Value(None, output_field=DateField()), Value(None, output_field=DateTimeField())
-    columns = ("item", "key", "starts_on", "ends_on", "starts_at", "ends_at", "label", "state")
     actions = Action.objects.filter(sip_id=action_sip_id).annotate(
         item=Value("action"), key=F("id"), starts_on_=F("starts_on"), ends_on_=F("ends_on"), starts_at_=no_time,
         ends_at_=no_time, label=F("title"), state=F("status"))
     meetings = Meeting.objects.filter(sip_id=meeting_sip_id).annotate(
         item=Value("meeting"), key=F("id"), starts_on_=no_day, ends_on_=no_day, starts_at_=F("starts_at"),
         ends_at_=F("ends_at"), label=F("kind"), state=F("status"))
-    names = [f"{name}_" if name in ("starts_on", "ends_on", "starts_at", "ends_at") else name for name in columns]
-    return (actions.order_by().values_list(*names, named=True)
-            .union(meetings.order_by().values_list(*names, named=True), all=True))
+    return (actions.order_by().values_list(*_TIMELINE_COLUMNS, named=True)
+            .union(meetings.order_by().values_list(*_TIMELINE_COLUMNS, named=True), all=True))
 
 
 # Compiled once (organisations/prepared.py): read on every timeline request.
