@@ -5,7 +5,9 @@ import datetime
 import pytest
 from django.conf import settings
 from django.contrib.auth import backends as django_backends
+from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends import db as django_db
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -54,12 +56,21 @@ def test_expiry_is_compared_with_the_clock_as_django_compares_it(monkeypatch):
     assert SessionStore(key).load() == django_db.SessionStore(key).load() == {}
 
 
-def test_one_query_per_session_read():
+def test_one_compiled_query_per_session_read(monkeypatch):
+    """The read goes through the compiled query, not the ORM's `Session.objects.get` (made to fail here)."""
     key = _saved({"a": 1})
+    monkeypatch.setattr(type(Session.objects), "get", lambda *a, **k: pytest.fail("read through the ORM"))
     SessionStore(key).load()
     with CaptureQueriesContext(connection) as ctx:
         assert SessionStore(key).load() == {"a": 1}
     assert len(ctx.captured_queries) == 1
+
+
+def test_the_user_is_read_by_the_compiled_query(monkeypatch):
+    user = UserFactory()
+    monkeypatch.setattr(type(get_user_model()._default_manager), "get",
+                        lambda *a, **k: pytest.fail("read through the ORM"))
+    assert ModelBackend().get_user(user.pk) == user
 
 
 @pytest.mark.parametrize("active", [True, False])
